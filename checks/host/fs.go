@@ -1,0 +1,314 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// MaxFileSize is the default cap of ReadFile. Configuration files larger than this are
+// refused with ErrTooLarge rather than read into memory.
+const MaxFileSize = 8 << 20
+
+// maxSymlinks bounds symlink resolution, as the kernel's MAXSYMLINKS does.
+const maxSymlinks = 40
+
+// Errors of the host layer. Checks classify them into skip and error reasons.
+var (
+	// ErrNotLive: the operation needs the running system and the host is an offline root.
+	ErrNotLive = errors.New("needs the running system (offline root)")
+	// ErrSymlinkLoop: resolving a path met more than 40 symbolic links.
+	ErrSymlinkLoop = errors.New("too many levels of symbolic links")
+	// ErrEscapesRoot: a relative symbolic link climbs above the audited root.
+	ErrEscapesRoot = errors.New("symbolic link leads outside the audited root")
+	// ErrTooLarge: a file or command output exceeds its size cap.
+	ErrTooLarge = errors.New("exceeds the size limit")
+	// ErrNotRegular: ReadFile was asked for a FIFO, device, socket or directory.
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrTimeout: a command exceeded its deadline and was killed.
+	ErrTimeout = errors.New("command timed out")
+	// ErrCommandNotFound: the command is not installed.
+	ErrCommandNotFound = errors.New("command not found")
+)
+
+// FileInfo describes a file. Ownership is numeric; checks never resolve it to names that
+// could leave the machine.
+type FileInfo struct {
+	Name    string
+	Size    int64
+	Mode    fs.FileMode
+	ModTime time.Time
+	UID     uint32
+	GID     uint32
+}
+
+// IsDir reports whether the file is a directory.
+func (fi FileInfo) IsDir() bool { return fi.Mode.IsDir() }
+
+// IsRegular reports whether the file is a regular file.
+func (fi FileInfo) IsRegular() bool { return fi.Mode.IsRegular() }
+
+// Perm returns the permission bits including setuid, setgid and sticky, as in `stat -c %a`.
+func (fi FileInfo) Perm() uint32 {
+	p := uint32(fi.Mode.Perm())
+	if fi.Mode&fs.ModeSetuid != 0 {
+		p |= 0o4000
+	}
+	if fi.Mode&fs.ModeSetgid != 0 {
+		p |= 0o2000
+	}
+	if fi.Mode&fs.ModeSticky != 0 {
+		p |= 0o1000
+	}
+	return p
+}
+
+// FS is a read-only view of a file tree. Names are absolute and slash-separated within the
+// tree ("/etc/shadow"). Symbolic links resolve inside the tree: an absolute target is
+// relative to the tree's root, a relative target that climbs above the root is an error
+// (ErrEscapesRoot), and more than 40 links is ErrSymlinkLoop.
+type FS interface {
+	// Open opens a regular file for reading; FIFOs, devices and sockets are refused with
+	// ErrNotRegular so that a hostile tree cannot block or flood a check.
+	Open(name string) (io.ReadCloser, error)
+	// Stat describes a file, following symbolic links.
+	Stat(name string) (FileInfo, error)
+	// Lstat describes a file without following a final symbolic link.
+	Lstat(name string) (FileInfo, error)
+	// ReadDir returns the names in a directory, sorted.
+	ReadDir(name string) ([]string, error)
+	// Readlink returns the target of a symbolic link as stored.
+	Readlink(name string) (string, error)
+}
+
+// ReadFile reads a whole regular file of at most MaxFileSize bytes.
+func ReadFile(fsys FS, name string) ([]byte, error) {
+	return ReadFileLimit(fsys, name, MaxFileSize)
+}
+
+// ReadFileLimit reads a whole regular file of at most limit bytes; a larger file is
+// ErrTooLarge.
+func ReadFileLimit(fsys FS, name string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	if int64(len(data)) > limit {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)}
+	}
+	return data, nil
+}
+
+// Glob returns the names matching a path.Match pattern, sorted. Only the final element
+// may contain wildcards (as in "/etc/ssh/sshd_config.d/*.conf"); a missing directory
+// yields no matches.
+func Glob(fsys FS, pattern string) ([]string, error) {
+	dir, base := path.Split(pattern)
+	if strings.ContainsAny(dir, "*?[") {
+		return nil, fmt.Errorf("glob %s: wildcards are supported in the last element only", pattern)
+	}
+	if _, err := path.Match(base, ""); err != nil {
+		return nil, fmt.Errorf("glob %s: %w", pattern, err)
+	}
+	names, err := fsys.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range names {
+		if ok, _ := path.Match(base, n); ok {
+			out = append(out, path.Join(dir, n))
+		}
+	}
+	return out, nil
+}
+
+// rootFS is an FS over a real directory.
+type rootFS struct {
+	dir  string
+	root *os.Root
+}
+
+// NewFS returns an FS rooted at dir, a real directory.
+func NewFS(dir string) (FS, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open root %s: %w", dir, err)
+	}
+	return &rootFS{dir: dir, root: root}, nil
+}
+
+// rel turns a resolved absolute name into the os.Root-relative form.
+func rel(resolved string) string {
+	if resolved == "/" {
+		return "."
+	}
+	return resolved[1:]
+}
+
+// resolve resolves name inside the root. With followLast false the final element is not
+// followed. The result is an absolute, clean, symlink-free name (barring concurrent changes,
+// which os.Root still confines to the root).
+func (r *rootFS) resolve(op, name string, followLast bool) (string, error) {
+	if !path.IsAbs(name) {
+		return "", &fs.PathError{Op: op, Path: name, Err: errors.New("path must be absolute")}
+	}
+	pending := splitPath(name)
+	resolved := "/"
+	links := 0
+	for len(pending) > 0 {
+		elem := pending[0]
+		pending = pending[1:]
+		switch elem {
+		case "", ".":
+			continue
+		case "..":
+			if resolved == "/" {
+				return "", &fs.PathError{Op: op, Path: name, Err: ErrEscapesRoot}
+			}
+			resolved = path.Dir(resolved)
+			continue
+		}
+		next := path.Join(resolved, elem)
+		if len(pending) == 0 && !followLast {
+			resolved = next
+			break
+		}
+		fi, err := r.root.Lstat(rel(next))
+		if err != nil {
+			return "", &fs.PathError{Op: op, Path: name, Err: underlying(err)}
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			if len(pending) > 0 && !fi.IsDir() {
+				return "", &fs.PathError{Op: op, Path: name, Err: syscall.ENOTDIR}
+			}
+			resolved = next
+			continue
+		}
+		links++
+		if links > maxSymlinks {
+			return "", &fs.PathError{Op: op, Path: name, Err: ErrSymlinkLoop}
+		}
+		target, err := r.root.Readlink(rel(next))
+		if err != nil {
+			return "", &fs.PathError{Op: op, Path: name, Err: underlying(err)}
+		}
+		if path.IsAbs(target) {
+			resolved = "/"
+		}
+		pending = append(splitPath(target), pending...)
+	}
+	return resolved, nil
+}
+
+func splitPath(p string) []string {
+	return strings.Split(strings.Trim(p, "/"), "/")
+}
+
+// underlying strips the *PathError that os.Root adds, whose path is relative to the root
+// and would confuse messages.
+func underlying(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (r *rootFS) Open(name string) (io.ReadCloser, error) {
+	resolved, err := r.resolve("open", name, true)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.root.OpenFile(rel(resolved), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+	}
+	return f, nil
+}
+
+func (r *rootFS) Stat(name string) (FileInfo, error) {
+	resolved, err := r.resolve("stat", name, true)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	fi, err := r.root.Lstat(rel(resolved))
+	if err != nil {
+		return FileInfo{}, &fs.PathError{Op: "stat", Path: name, Err: underlying(err)}
+	}
+	return fileInfo(path.Base(name), fi), nil
+}
+
+func (r *rootFS) Lstat(name string) (FileInfo, error) {
+	resolved, err := r.resolve("lstat", name, false)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	fi, err := r.root.Lstat(rel(resolved))
+	if err != nil {
+		return FileInfo{}, &fs.PathError{Op: "lstat", Path: name, Err: underlying(err)}
+	}
+	return fileInfo(path.Base(name), fi), nil
+}
+
+func (r *rootFS) ReadDir(name string) ([]string, error) {
+	resolved, err := r.resolve("readdir", name, true)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.root.Open(rel(resolved))
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: underlying(err)}
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: underlying(err)}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+func (r *rootFS) Readlink(name string) (string, error) {
+	resolved, err := r.resolve("readlink", name, false)
+	if err != nil {
+		return "", err
+	}
+	target, err := r.root.Readlink(rel(resolved))
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: underlying(err)}
+	}
+	return target, nil
+}
+
+func fileInfo(name string, fi fs.FileInfo) FileInfo {
+	info := FileInfo{Name: name, Size: fi.Size(), Mode: fi.Mode(), ModTime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		info.UID, info.GID = st.Uid, st.Gid
+	}
+	return info
+}
