@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"syscall"
 
 	"github.com/securecodehq/server-audit/checks/host"
@@ -73,11 +75,13 @@ func Error(reason Reason, format string, args ...any) Result {
 	return Result{Status: report.StatusError, Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
+// with returns r with one more fact. Results are values: the facts map is copied, so a
+// result derived from a shared base never changes the base or its other derivations.
 func (r Result) with(key string, v any) Result {
-	if r.Facts == nil {
-		r.Facts = report.Facts{}
-	}
-	r.Facts[key] = v
+	facts := make(report.Facts, len(r.Facts)+1)
+	maps.Copy(facts, r.Facts)
+	facts[key] = v
+	r.Facts = facts
 	return r
 }
 
@@ -88,13 +92,13 @@ func (r Result) Bool(key string, v bool) Result { return r.with(key, v) }
 func (r Result) Int(key string, v int64) Result { return r.with(key, v) }
 
 // Ints adds a list-of-int fact.
-func (r Result) Ints(key string, v []int64) Result { return r.with(key, v) }
+func (r Result) Ints(key string, v []int64) Result { return r.with(key, slices.Clone(v)) }
 
 // Enum adds an enum fact; values not declared in the catalog are sent as "other".
 func (r Result) Enum(key, v string) Result { return r.with(key, v) }
 
 // Enums adds a list-of-enum fact.
-func (r Result) Enums(key string, v []string) Result { return r.with(key, v) }
+func (r Result) Enums(key string, v []string) Result { return r.with(key, slices.Clone(v)) }
 
 // Version adds a version fact.
 func (r Result) Version(key, v string) Result { return r.with(key, v) }
@@ -107,7 +111,8 @@ func (r Result) Object(key, name string) Result { return r.with(key, name) }
 
 // Detail appends a human-readable line for the local report.
 func (r Result) Detail(format string, args ...any) Result {
-	r.Details = append(r.Details, fmt.Sprintf(format, args...))
+	// Clip so that appending never writes into a base result's backing array.
+	r.Details = append(slices.Clip(r.Details), fmt.Sprintf(format, args...))
 	return r
 }
 

@@ -8,7 +8,7 @@
 //	live: true              # root/proc and root/sys act as procfs and sysfs; commands answer
 //	files:                  # modes and owners (default 0644/0755, root:root), injected errors
 //	  /etc/shadow: {mode: "0640", uid: 0, gid: 42}
-//	  /etc/gshadow: {error: permission}
+//	  /etc/gshadow: {error: permission}   # open/readdir fail; stat still works
 //	commands:               # canned command outputs; unlisted commands are not installed
 //	  - argv: [sshd, -T]
 //	    stdout_file: commands/sshd-T.txt

@@ -2,6 +2,7 @@ package checktest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -111,12 +112,18 @@ type overlay struct {
 	meta   map[string]fileMeta
 }
 
+// lookup returns the metadata of name and the error injected for op. A permission error
+// applies to reading (open, readdir) only, as on a real system where stat needs no read
+// permission; other injected errors apply to every operation.
 func (o *overlay) lookup(op, name string) (fileMeta, error) {
 	m, ok := o.meta[o.prefix+name]
-	if ok && m.err != nil {
-		return m, &fs.PathError{Op: op, Path: name, Err: m.err}
+	if !ok || m.err == nil {
+		return m, nil
 	}
-	return m, nil
+	if errors.Is(m.err, fs.ErrPermission) && op != "open" && op != "readdir" {
+		return m, nil
+	}
+	return m, &fs.PathError{Op: op, Path: name, Err: m.err}
 }
 
 func (o *overlay) Open(name string) (io.ReadCloser, error) {

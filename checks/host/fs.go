@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"slices"
@@ -101,12 +102,24 @@ func ReadFileLimit(fsys FS, name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	tooLarge := &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)}
+	// A file whose size is already known to exceed the limit is refused without reading
+	// it. Files that report size 0 (procfs, sysfs) are still read up to the limit.
+	if st, ok := f.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Size() > limit {
+			return nil, tooLarge
+		}
+	}
+	n := limit
+	if n < math.MaxInt64 {
+		n++ // one byte more than allowed tells a file of exactly limit bytes from a larger one
+	}
+	data, err := io.ReadAll(io.LimitReader(f, n))
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
 	if int64(len(data)) > limit {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)}
+		return nil, tooLarge
 	}
 	return data, nil
 }
@@ -235,7 +248,17 @@ func (r *rootFS) Open(name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.root.OpenFile(rel(resolved), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
+	// Refuse anything but a regular file before opening it: opening a FIFO wakes a writer
+	// blocked on it, and opening a device runs its driver (a tape rewinds, a tty can become
+	// the controlling terminal). The check after opening covers a concurrent swap.
+	pre, err := r.root.Lstat(rel(resolved))
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
+	}
+	if !pre.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+	}
+	f, err := r.root.OpenFile(rel(resolved), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
 	}
@@ -280,7 +303,9 @@ func (r *rootFS) ReadDir(name string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.root.Open(rel(resolved))
+	// O_DIRECTORY makes a FIFO or device fail with ENOTDIR instead of being opened: a FIFO
+	// without a writer would block the open forever.
+	f, err := r.root.OpenFile(rel(resolved), os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: underlying(err)}
 	}

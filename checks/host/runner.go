@@ -76,8 +76,8 @@ func executable(p string) error {
 }
 
 // Run runs argv with the runner's timeout (or ctx's earlier deadline). The process runs in
-// its own process group, which is killed as a whole on timeout, so a command that forks and
-// hangs cannot hold the audit. A non-zero exit is data (Output.ExitCode), not an error.
+// its own process group, which is killed as a whole on timeout and once the command has
+// exited, so a command that forks and hangs can neither hold the audit nor outlive it. A non-zero exit is data (Output.ExitCode), not an error.
 // Errors: ErrCommandNotFound, ErrTimeout, or the context's error.
 func (r *Runner) Run(ctx context.Context, argv ...string) (Output, error) {
 	if len(argv) == 0 {
@@ -101,6 +101,12 @@ func (r *Runner) Run(ctx context.Context, argv ...string) (Output, error) {
 	}
 	cmd.WaitDelay = 500 * time.Millisecond
 	runErr := cmd.Run()
+	if cmd.Process != nil {
+		// The command has exited (or was killed); children it left behind in its process
+		// group, for example a background process still holding the output pipe, are
+		// killed too, so that running a check leaves no process behind.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 	out := Output{Stdout: stdout.buf, Stderr: stderr.buf, Truncated: stdout.truncated || stderr.truncated}
 	if ctx.Err() != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {

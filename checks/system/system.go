@@ -19,6 +19,7 @@ import (
 func Checks() []checks.Check {
 	var list []checks.Check
 	list = append(list, kernelChecks()...)
+	list = append(list, platformChecks()...)
 	list = append(list, accountChecks()...)
 	return list
 }
@@ -41,4 +42,31 @@ func readSysctl(proc host.FS, key string) (int64, error) {
 		return 0, fmt.Errorf("parse sysctl %s value %q: %w", key, text, checks.ErrParse)
 	}
 	return n, nil
+}
+
+// maxProcesses bounds the process scan of processNames.
+const maxProcesses = 100000
+
+// processNames returns the command names (/proc/<pid>/comm, at most 15 characters) of the
+// running processes, with their counts. Processes that exit during the scan are ignored.
+func processNames(proc host.FS) (map[string]int, error) {
+	entries, err := proc.ReadDir("/")
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]int{}
+	for i, e := range entries {
+		if i >= maxProcesses {
+			break
+		}
+		if e == "" || e[0] < '0' || e[0] > '9' {
+			continue
+		}
+		data, err := host.ReadFileLimit(proc, "/"+e+"/comm", 64)
+		if err != nil {
+			continue
+		}
+		names[strings.TrimSpace(string(data))]++
+	}
+	return names, nil
 }

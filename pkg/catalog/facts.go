@@ -91,6 +91,10 @@ func (s FactSchema) validate() error {
 	default:
 		return fmt.Errorf("unknown fact type %q", s.Type)
 	}
+	if s.List && s.Type == FactBool {
+		// Normalize would drop every value of such a fact; refuse the declaration instead.
+		return errors.New("lists of bool are not supported")
+	}
 	if !s.List && s.MaxItems != 0 {
 		return errors.New("max_items needs list: true")
 	}
@@ -275,7 +279,9 @@ func toInt64(v any) (int64, error) {
 		}
 		return i, nil
 	case float64:
-		if n != math.Trunc(n) || math.IsInf(n, 0) || n > math.MaxInt64 || n < math.MinInt64 {
+		// float64(math.MaxInt64) rounds up to 2^63, which does not fit: compare against
+		// the exact powers of two so the conversion below is always in range.
+		if n != math.Trunc(n) || math.IsInf(n, 0) || n >= 0x1p63 || n < -0x1p63 {
 			return 0, errors.New("not an integer")
 		}
 		return int64(n), nil

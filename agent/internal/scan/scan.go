@@ -54,7 +54,14 @@ func Run(ctx context.Context, h host.Host, cat *catalog.Catalog, list []checks.C
 	sem := make(chan struct{}, opts.Concurrency)
 	var wg sync.WaitGroup
 	for i, c := range list {
-		entry, _ := cat.Lookup(c.ID())
+		entry, ok := cat.Lookup(c.ID())
+		if !ok {
+			// A check without a catalog entry has no severity, title or fact schema: it is
+			// not run, and its result keeps its ID so the bug is visible in the report.
+			entry = catalog.Entry{ID: c.ID(), Title: c.ID(), Severity: catalog.SeverityInfo}
+			results[i] = newResult(entry, checks.Error(report.ReasonInternal, "check %q has no catalog entry", c.ID()), 0)
+			continue
+		}
 		if sup, ok := opts.Suppressed[c.ID()]; ok {
 			sup := sup
 			results[i] = newResult(entry, checks.Skip(report.ReasonSuppressed, "suppressed: %s", sup.Reason), 0)

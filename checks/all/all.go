@@ -1,0 +1,32 @@
+// Package all lists every check family built into the agent, explicitly: adding a family
+// means adding a line here, not an init() side effect.
+package all
+
+import (
+	"github.com/securecodehq/server-audit/checks"
+	"github.com/securecodehq/server-audit/checks/system"
+)
+
+// Family is a named group of checks.
+type Family struct {
+	// Name is the ID prefix of the family's checks.
+	Name string
+	// Checks lists the family's checks in report order.
+	Checks []checks.Check
+}
+
+// Families returns every family in report order.
+func Families() []Family {
+	return []Family{
+		{Name: "system", Checks: system.Checks()},
+	}
+}
+
+// Checks returns every check of every family in report order.
+func Checks() []checks.Check {
+	var list []checks.Check
+	for _, f := range Families() {
+		list = append(list, f.Checks...)
+	}
+	return list
+}

@@ -1,0 +1,150 @@
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/securecodehq/server-audit/checks"
+	"github.com/securecodehq/server-audit/checks/host"
+	"github.com/securecodehq/server-audit/pkg/report"
+)
+
+// ipForwardingCheck is system.ip-forwarding. It passes when the host forwards no packets:
+// net.ipv4.ip_forward and net.ipv6.conf.all.forwarding are 0 and no IPv4 interface has
+// forwarding switched on by itself (the kernel routes a packet through when the interface it
+// arrived on forwards). When forwarding is on, a container or virtualisation host needs it
+// for its guests and the check skips as not_applicable; any other host fails. A router
+// where forwarding is intended suppresses the check with a reason.
+type ipForwardingCheck struct{}
+
+// ID implements checks.Check.
+func (ipForwardingCheck) ID() string { return "system.ip-forwarding" }
+
+// Run implements checks.Check.
+func (ipForwardingCheck) Run(_ context.Context, h host.Host) (checks.Result, error) {
+	proc, err := h.Proc()
+	if err != nil {
+		return checks.FromError("procfs", err), nil
+	}
+	const key4, key6 = "net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"
+	v4, err := readSysctl(proc, key4)
+	if err != nil {
+		return sysctlError(key4, err), nil
+	}
+	parts := []string{fmt.Sprintf("%s = %d", key4, v4)}
+	v6, err := readSysctl(proc, key6)
+	ipv6 := err == nil
+	switch {
+	case ipv6:
+		parts = append(parts, fmt.Sprintf("%s = %d", key6, v6))
+	case !errors.Is(err, fs.ErrNotExist):
+		return checks.FromError(key6, err), nil
+	}
+	conf, err := readNetConf(proc, "ipv4", "forwarding")
+	if err != nil {
+		return netConfError(err), nil
+	}
+	ifaces := conf.namesWhere(func(iv ifaceValue) bool { return iv.value != 0 })
+	if v4 == 0 && len(ifaces) > 0 {
+		parts = append(parts, fmt.Sprintf("%d interface(s) with forwarding on", len(ifaces)))
+	}
+
+	withFacts := func(r checks.Result) checks.Result {
+		r = r.Int("ipv4_forward", v4).Int("forwarding_interfaces", int64(len(ifaces)))
+		if ipv6 {
+			r = r.Int("ipv6_forward", v6)
+		}
+		if len(ifaces) > 0 {
+			r = r.Detail("IPv4 interfaces forwarding: %s", nameList(ifaces))
+		}
+		if !ipv6 {
+			r = r.Detail("%s is absent (IPv6 disabled); IPv4 only", key6)
+		}
+		return r
+	}
+	msg := strings.Join(parts, "; ")
+	if v4 == 0 && (!ipv6 || v6 == 0) && len(ifaces) == 0 {
+		return withFacts(checks.Pass("%s: the host forwards no packets", msg)), nil
+	}
+
+	evidence, err := containerHostEvidence(h, proc)
+	if err != nil {
+		return checks.FromError("container host detection", err), nil
+	}
+	if len(evidence) > 0 {
+		res := checks.Skip(report.ReasonNotApplicable, "%s: forwarding is required on this container or virtualisation host", msg)
+		res = withFacts(res).Bool("container_host", true)
+		for _, e := range evidence {
+			res = res.Detail("%s", e)
+		}
+		return res, nil
+	}
+	return withFacts(checks.Fail("%s: the host routes packets between networks, want 0", msg)).Bool("container_host", false), nil
+}
+
+// containerInterfacePatterns are path.Match patterns of the interfaces that container
+// engines, Kubernetes network plugins and hypervisors create.
+func containerInterfacePatterns() []string {
+	return []string{
+		"docker0", "br-*", // Docker
+		"cni0", "kube-*", "flannel*", "cali*", "vxlan.calico", "cilium_*", "weave", // Kubernetes CNIs
+		"podman*",          // Podman
+		"virbr*", "lxdbr*", // libvirt, LXD
+	}
+}
+
+// isContainerProcess reports whether a /proc/<pid>/comm name is a container engine,
+// orchestrator or hypervisor daemon.
+func isContainerProcess(comm string) bool {
+	switch comm {
+	case "dockerd", "containerd", "kubelet", "k3s", "k3s-server", "k3s-agent", "crio", "podman", "libvirtd", "lxd":
+		return true
+	}
+	return false
+}
+
+// containerHostEvidence returns why the host looks like a container or virtualisation host
+// (one line per matching interface or process name, for the local details), or nothing.
+// Interfaces come from /sys/class/net, or /proc/sys/net/ipv4/conf when sysfs is not
+// available; processes from /proc/<pid>/comm.
+func containerHostEvidence(h host.Host, proc host.FS) ([]string, error) {
+	var ifaces []string
+	var err error
+	if sys, serr := h.Sys(); serr == nil {
+		ifaces, err = sys.ReadDir("/class/net")
+	} else {
+		ifaces, err = proc.ReadDir("/sys/net/ipv4/conf")
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("list network interfaces: %w", err)
+	}
+	var evidence []string
+	for _, name := range ifaces {
+		for _, pat := range containerInterfacePatterns() {
+			if ok, _ := path.Match(pat, name); ok {
+				evidence = append(evidence, "interface "+name)
+				break
+			}
+		}
+	}
+	procs, err := processNames(proc)
+	if err != nil {
+		return nil, fmt.Errorf("list processes: %w", err)
+	}
+	var daemons []string
+	for name := range procs {
+		if isContainerProcess(name) {
+			daemons = append(daemons, name)
+		}
+	}
+	slices.Sort(daemons)
+	for _, name := range daemons {
+		evidence = append(evidence, "process "+name)
+	}
+	return evidence, nil
+}
