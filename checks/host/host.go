@@ -91,7 +91,13 @@ func New(opts Options) (Host, error) {
 	return h, nil
 }
 
+// isMount reports whether dir is a directory (not a symbolic link to one) on a filesystem
+// of type magic. An offline image whose proc is a symbolic link to /proc must not be given
+// the auditing machine's procfs.
 func isMount(dir string, magic int64) bool {
+	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+		return false
+	}
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return false

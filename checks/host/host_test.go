@@ -137,6 +137,27 @@ func TestNewOfflineRoot(t *testing.T) {
 	}
 }
 
+func TestNewOfflineRootWithProcSymlink(t *testing.T) {
+	// An image whose proc and sys are symbolic links to the real ones (or a hostile tree
+	// built that way) must not be given the auditing machine's procfs and sysfs.
+	root := t.TempDir()
+	for _, name := range []string{"proc", "sys"} {
+		if err := os.Symlink("/"+name, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := host.New(host.Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := h.Proc(); !errors.Is(err, host.ErrNotLive) {
+		t.Errorf("Proc() through a symlink to /proc = %v, %v; want ErrNotLive", p, err)
+	}
+	if s, err := h.Sys(); !errors.Is(err, host.ErrNotLive) {
+		t.Errorf("Sys() through a symlink to /sys = %v, %v; want ErrNotLive", s, err)
+	}
+}
+
 func TestNewBadRoot(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")

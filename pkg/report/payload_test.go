@@ -148,7 +148,7 @@ func TestPayloadNeverContainsLocalOnlyFields(t *testing.T) {
 		"object name":        "MARKER-object-container-name-9b9b",
 		"int as string":      "MARKER 42",
 	}
-	pass := result("test.alpha", catalog.SeverityHigh, report.StatusFail, "", report.Facts{
+	failing := result("test.alpha", catalog.SeverityHigh, report.StatusFail, "", report.Facts{
 		"mode":       markers["enum value"],
 		"undeclared": markers["undeclared value"],
 		"sshd":       markers["version with space"],
@@ -156,15 +156,15 @@ func TestPayloadNeverContainsLocalOnlyFields(t *testing.T) {
 		"count":      markers["int as string"],
 		"enabled":    true,
 	})
-	pass.Message = markers["message"]
-	pass.Details = []string{markers["detail"], "second detail"}
-	pass.Remediation = markers["remediation"]
-	pass.Title = markers["title"]
-	pass.Family = markers["family"]
+	failing.Message = markers["message"]
+	failing.Details = []string{markers["detail"], "second detail"}
+	failing.Remediation = markers["remediation"]
+	failing.Title = markers["title"]
+	failing.Family = markers["family"]
 	sup := result("test.crit", catalog.SeverityCritical, report.StatusSkip, report.ReasonSuppressed, nil)
 	sup.Suppression = &report.Suppression{Reason: markers["suppression reason"], Until: markers["suppression until"]}
 	sup.Message = markers["message"]
-	r := newReport(t, pass, sup)
+	r := newReport(t, failing, sup)
 	r.Agent.Commit = markers["commit"]
 	r.Host.Hostname = markers["hostname"]
 	r.Host.Root = markers["root"]
