@@ -701,3 +701,29 @@ func TestStrictExitsFourOnErrors(t *testing.T) {
 		t.Errorf("errors without --strict: exit %d, want 0", res.code)
 	}
 }
+
+// TestColourOnlyOnTerminal runs the agent under a pseudo-terminal (script(1)): colour there,
+// none with NO_COLOR set.
+func TestColourOnlyOnTerminal(t *testing.T) {
+	script := testenv.RequireTool(t, "script")
+	for _, tc := range []struct {
+		noColor   string
+		wantColor bool
+	}{{"", true}, {"1", false}} {
+		cmd := exec.Command(script, "-q", "-e", "-c", agentBinary+" run --dry-run --fail-on none --config /dev/null", "/dev/null")
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}
+		if tc.noColor != "" {
+			cmd.Env = append(cmd.Env, "NO_COLOR="+tc.noColor)
+		}
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("script: %v\n%s", err, out)
+		}
+		if !bytes.Contains(out, []byte("Score")) {
+			t.Fatalf("no report under the terminal:\n%s", out)
+		}
+		if got := bytes.Contains(out, []byte("\x1b[")); got != tc.wantColor {
+			t.Errorf("NO_COLOR=%q: colour %v, want %v", tc.noColor, got, tc.wantColor)
+		}
+	}
+}

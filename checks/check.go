@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/securecodehq/server-audit/checks/host"
@@ -127,10 +128,16 @@ func (r Result) WithSeverity(s catalog.Severity) Result {
 // else is an error with the matching reason. what names the thing being read.
 func FromError(what string, err error) Result {
 	reason, skip := Classify(err)
-	if skip {
-		return Skip(reason, "%s: %v", what, err)
+	msg := err.Error()
+	// Errors from the host layer usually name the operation and file already
+	// ("stat /etc/shadow: …", "procfs: …"); prefix what only when it adds something.
+	if !strings.HasPrefix(msg, what) {
+		msg = what + ": " + msg
 	}
-	return Error(reason, "%s: %v", what, err)
+	if skip {
+		return Skip(reason, "%s", msg)
+	}
+	return Error(reason, "%s", msg)
 }
 
 // Classify maps an error to a reason code and whether it means "skip" rather than "error".

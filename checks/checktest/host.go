@@ -51,7 +51,7 @@ func NewHost(root string, spec Spec) (*Host, error) {
 			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 				continue
 			}
-			fsys, err := host.NewFS(dir)
+			fsys, err := host.NewFSAt(dir, "/"+sub.name)
 			if err != nil {
 				return nil, err
 			}

@@ -155,15 +155,32 @@ func Glob(fsys FS, pattern string) ([]string, error) {
 type rootFS struct {
 	dir  string
 	root *os.Root
+	// at is where the tree is seen on the audited system ("/proc" for procfs); error
+	// messages name files by that path.
+	at string
 }
 
 // NewFS returns an FS rooted at dir, a real directory.
 func NewFS(dir string) (FS, error) {
+	return NewFSAt(dir, "")
+}
+
+// NewFSAt returns an FS rooted at dir whose errors name files as seen under the mount
+// point at ("/proc/self/mountinfo" rather than "/self/mountinfo").
+func NewFSAt(dir, at string) (FS, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open root %s: %w", dir, err)
 	}
-	return &rootFS{dir: dir, root: root}, nil
+	return &rootFS{dir: dir, root: root, at: at}, nil
+}
+
+// display is the name of a file in messages.
+func (r *rootFS) display(name string) string {
+	if r.at == "" {
+		return name
+	}
+	return path.Join(r.at, name)
 }
 
 // rel turns a resolved absolute name into the os.Root-relative form.
@@ -179,7 +196,7 @@ func rel(resolved string) string {
 // which os.Root still confines to the root).
 func (r *rootFS) resolve(op, name string, followLast bool) (string, error) {
 	if !path.IsAbs(name) {
-		return "", &fs.PathError{Op: op, Path: name, Err: errors.New("path must be absolute")}
+		return "", &fs.PathError{Op: op, Path: r.display(name), Err: errors.New("path must be absolute")}
 	}
 	pending := splitPath(name)
 	resolved := "/"
@@ -192,7 +209,7 @@ func (r *rootFS) resolve(op, name string, followLast bool) (string, error) {
 			continue
 		case "..":
 			if resolved == "/" {
-				return "", &fs.PathError{Op: op, Path: name, Err: ErrEscapesRoot}
+				return "", &fs.PathError{Op: op, Path: r.display(name), Err: ErrEscapesRoot}
 			}
 			resolved = path.Dir(resolved)
 			continue
@@ -204,22 +221,22 @@ func (r *rootFS) resolve(op, name string, followLast bool) (string, error) {
 		}
 		fi, err := r.root.Lstat(rel(next))
 		if err != nil {
-			return "", &fs.PathError{Op: op, Path: name, Err: underlying(err)}
+			return "", &fs.PathError{Op: op, Path: r.display(name), Err: underlying(err)}
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			if len(pending) > 0 && !fi.IsDir() {
-				return "", &fs.PathError{Op: op, Path: name, Err: syscall.ENOTDIR}
+				return "", &fs.PathError{Op: op, Path: r.display(name), Err: syscall.ENOTDIR}
 			}
 			resolved = next
 			continue
 		}
 		links++
 		if links > maxSymlinks {
-			return "", &fs.PathError{Op: op, Path: name, Err: ErrSymlinkLoop}
+			return "", &fs.PathError{Op: op, Path: r.display(name), Err: ErrSymlinkLoop}
 		}
 		target, err := r.root.Readlink(rel(next))
 		if err != nil {
-			return "", &fs.PathError{Op: op, Path: name, Err: underlying(err)}
+			return "", &fs.PathError{Op: op, Path: r.display(name), Err: underlying(err)}
 		}
 		if path.IsAbs(target) {
 			resolved = "/"
@@ -253,23 +270,23 @@ func (r *rootFS) Open(name string) (io.ReadCloser, error) {
 	// the controlling terminal). The check after opening covers a concurrent swap.
 	pre, err := r.root.Lstat(rel(resolved))
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
+		return nil, &fs.PathError{Op: "open", Path: r.display(name), Err: underlying(err)}
 	}
 	if !pre.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+		return nil, &fs.PathError{Op: "open", Path: r.display(name), Err: ErrNotRegular}
 	}
 	f, err := r.root.OpenFile(rel(resolved), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_NOCTTY, 0)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
+		return nil, &fs.PathError{Op: "open", Path: r.display(name), Err: underlying(err)}
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
+		return nil, &fs.PathError{Op: "open", Path: r.display(name), Err: underlying(err)}
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+		return nil, &fs.PathError{Op: "open", Path: r.display(name), Err: ErrNotRegular}
 	}
 	return f, nil
 }
@@ -281,7 +298,7 @@ func (r *rootFS) Stat(name string) (FileInfo, error) {
 	}
 	fi, err := r.root.Lstat(rel(resolved))
 	if err != nil {
-		return FileInfo{}, &fs.PathError{Op: "stat", Path: name, Err: underlying(err)}
+		return FileInfo{}, &fs.PathError{Op: "stat", Path: r.display(name), Err: underlying(err)}
 	}
 	return fileInfo(path.Base(name), fi), nil
 }
@@ -293,7 +310,7 @@ func (r *rootFS) Lstat(name string) (FileInfo, error) {
 	}
 	fi, err := r.root.Lstat(rel(resolved))
 	if err != nil {
-		return FileInfo{}, &fs.PathError{Op: "lstat", Path: name, Err: underlying(err)}
+		return FileInfo{}, &fs.PathError{Op: "lstat", Path: r.display(name), Err: underlying(err)}
 	}
 	return fileInfo(path.Base(name), fi), nil
 }
@@ -307,12 +324,12 @@ func (r *rootFS) ReadDir(name string) ([]string, error) {
 	// without a writer would block the open forever.
 	f, err := r.root.OpenFile(rel(resolved), os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOCTTY, 0)
 	if err != nil {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: underlying(err)}
+		return nil, &fs.PathError{Op: "readdir", Path: r.display(name), Err: underlying(err)}
 	}
 	defer f.Close()
 	names, err := f.Readdirnames(-1)
 	if err != nil {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: underlying(err)}
+		return nil, &fs.PathError{Op: "readdir", Path: r.display(name), Err: underlying(err)}
 	}
 	slices.Sort(names)
 	return names, nil
@@ -325,7 +342,7 @@ func (r *rootFS) Readlink(name string) (string, error) {
 	}
 	target, err := r.root.Readlink(rel(resolved))
 	if err != nil {
-		return "", &fs.PathError{Op: "readlink", Path: name, Err: underlying(err)}
+		return "", &fs.PathError{Op: "readlink", Path: r.display(name), Err: underlying(err)}
 	}
 	return target, nil
 }

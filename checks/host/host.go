@@ -76,12 +76,12 @@ func New(opts Options) (Host, error) {
 	// procfs and sysfs count only when they are the real thing: an offline image's empty
 	// /proc directory must not be mistaken for the running system's.
 	if isMount(filepath.Join(abs, "proc"), procSuperMagic) {
-		if h.proc, err = NewFS(filepath.Join(abs, "proc")); err != nil {
+		if h.proc, err = NewFSAt(filepath.Join(abs, "proc"), "/proc"); err != nil {
 			return nil, err
 		}
 	}
 	if isMount(filepath.Join(abs, "sys"), sysfsMagic) {
-		if h.sys, err = NewFS(filepath.Join(abs, "sys")); err != nil {
+		if h.sys, err = NewFSAt(filepath.Join(abs, "sys"), "/sys"); err != nil {
 			return nil, err
 		}
 	}
