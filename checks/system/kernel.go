@@ -127,7 +127,7 @@ func kernelChecks() []checks.Check {
 				{key: "net.ipv6.conf.default.accept_source_route", fact: "ipv6_default", cond: atMost(0), optional: true},
 			},
 		},
-		rpFilterCheck{},
+		reversePathFilter(),
 		sysctlCheck{
 			id: "system.syn-cookies",
 			keys: []sysctlRule{{
@@ -139,7 +139,7 @@ func kernelChecks() []checks.Check {
 				}),
 			}},
 		},
-		logMartiansCheck{},
+		logMartians(),
 		sysctlCheck{
 			id: "system.icmp-broadcasts",
 			keys: []sysctlRule{

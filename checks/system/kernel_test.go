@@ -194,7 +194,7 @@ func TestReversePathFilterRule(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := procHost(t, ifaceConf("ipv4", "rp_filter", tt.values))
-			res := checktest.Evaluate(h, rpFilterCheck{})
+			res := checktest.Evaluate(h, reversePathFilter())
 			if res.Status != tt.want {
 				t.Errorf("status %s, want %s (%s)", res.Status, tt.want, res.Message)
 			}
@@ -216,7 +216,7 @@ func TestLogMartiansRule(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := procHost(t, ifaceConf("ipv4", "log_martians", tt.values))
-			if res := checktest.Evaluate(h, logMartiansCheck{}); res.Status != tt.want {
+			if res := checktest.Evaluate(h, logMartians()); res.Status != tt.want {
 				t.Errorf("status %s, want %s (%s)", res.Status, tt.want, res.Message)
 			}
 		})
