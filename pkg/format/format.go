@@ -305,3 +305,15 @@ func lines(text string) []string {
 	text = strings.ReplaceAll(text, "\t", " ")
 	return strings.Split(text, "\n")
 }
+
+// failedBySeverity describes the failure counts, highest severity first ("1 high", "3 low").
+func failedBySeverity(s report.Summary) []string {
+	var parts []string
+	sevs := catalog.Severities()
+	for i := len(sevs) - 1; i >= 0; i-- {
+		if n := s.FailedBySeverity[sevs[i]]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, sevs[i]))
+		}
+	}
+	return parts
+}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/securecodehq/server-audit/pkg/catalog"
 	"github.com/securecodehq/server-audit/pkg/report"
 )
 
@@ -205,14 +204,7 @@ func renderMarkdown(buf *bytes.Buffer, r *report.Report, opts Options) error {
 		p("No check failed.\n\n")
 	}
 	if len(failures) > 0 {
-		var parts []string
-		sevs := catalog.Severities()
-		for i := len(sevs) - 1; i >= 0; i-- {
-			if n := s.FailedBySeverity[sevs[i]]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", n, sevs[i]))
-			}
-		}
-		if len(parts) > 0 {
+		if parts := failedBySeverity(s); len(parts) > 0 {
 			p("By severity: %s.\n\n", strings.Join(parts, ", "))
 		}
 	}

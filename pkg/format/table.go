@@ -188,14 +188,7 @@ func (t *tableWriter) summary(s report.Summary) {
 	t.line(fmt.Sprintf("%s%d checks: %s pass, %s fail, %s skip, %s error, %s suppressed", headIndent, c.Total,
 		t.count(c.Pass, ansiGreen), t.count(c.Fail, ansiBoldR), t.count(c.Skip, ansiYellow),
 		t.count(c.Error, ansiBoldY), t.count(c.Suppressed, ansiDim)))
-	var parts []string
-	sevs := catalog.Severities()
-	for i := len(sevs) - 1; i >= 0; i-- {
-		if n := s.FailedBySeverity[sevs[i]]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, sevs[i]))
-		}
-	}
-	if len(parts) > 0 {
+	if parts := failedBySeverity(s); len(parts) > 0 {
 		t.line(headIndent + "Failed: " + strings.Join(parts, ", "))
 	}
 }
