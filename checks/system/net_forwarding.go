@@ -18,8 +18,9 @@ import (
 // net.ipv4.ip_forward and net.ipv6.conf.all.forwarding are 0 and no IPv4 interface has
 // forwarding switched on by itself (the kernel routes a packet through when the interface it
 // arrived on forwards). When forwarding is on, a container or virtualisation host needs it
-// for its guests and the check skips as not_applicable; any other host fails. A router
-// where forwarding is intended suppresses the check with a reason.
+// for its guests, and so does a router or VPN gateway (tunnel interfaces, routing or VPN
+// daemons): the check skips as not_applicable there; any other host fails. Other hosts where
+// forwarding is intended suppress the check with a reason.
 type ipForwardingCheck struct{}
 
 // ID implements checks.Check.
@@ -84,7 +85,42 @@ func (ipForwardingCheck) Run(_ context.Context, h host.Host) (checks.Result, err
 		}
 		return res, nil
 	}
-	return withFacts(checks.Fail("%s: the host routes packets between networks, want 0", msg)).Bool("container_host", false), nil
+	routing, err := routerEvidence(h, proc)
+	if err != nil {
+		return checks.FromError("router detection", err), nil
+	}
+	if len(routing) > 0 {
+		res := checks.Skip(report.ReasonNotApplicable, "%s: forwarding is required on this router or VPN gateway", msg)
+		res = withFacts(res).Bool("container_host", false).Bool("router_host", true)
+		for _, e := range routing {
+			res = res.Detail("%s", e)
+		}
+		return res, nil
+	}
+	return withFacts(checks.Fail("%s: the host routes packets between networks, want 0", msg)).
+		Bool("container_host", false).Bool("router_host", false), nil
+}
+
+// routerInterfacePatterns are path.Match patterns of VPN and tunnel interfaces: a host that
+// forwards and terminates tunnels is a VPN gateway.
+func routerInterfacePatterns() []string {
+	return []string{"wg*", "tun*", "tailscale*", "zt*", "ppp*", "ipsec*", "vti*", "gre*", "nebula*"}
+}
+
+// isRoutingProcess reports whether a /proc/<pid>/comm name is a routing or VPN daemon.
+func isRoutingProcess(comm string) bool {
+	switch comm {
+	case "bird", "bird6", "zebra", "bgpd", "ospfd", "ospf6d", "ripd", "isisd", "babeld",
+		"openvpn", "charon", "pluto", "tailscaled", "zerotier-one", "pppd", "nebula":
+		return true
+	}
+	return false
+}
+
+// routerEvidence returns why the host looks like a router or VPN gateway: tunnel interfaces
+// or routing/VPN daemons, one line each for the local details.
+func routerEvidence(h host.Host, proc host.FS) ([]string, error) {
+	return roleEvidence(h, proc, routerInterfacePatterns(), isRoutingProcess)
 }
 
 // containerInterfacePatterns are path.Match patterns of the interfaces that container
@@ -113,6 +149,12 @@ func isContainerProcess(comm string) bool {
 // Interfaces come from /sys/class/net, or /proc/sys/net/ipv4/conf when sysfs is not
 // available; processes from /proc/<pid>/comm.
 func containerHostEvidence(h host.Host, proc host.FS) ([]string, error) {
+	return roleEvidence(h, proc, containerInterfacePatterns(), isContainerProcess)
+}
+
+// roleEvidence lists the interfaces matching patterns and the processes for which isDaemon
+// is true.
+func roleEvidence(h host.Host, proc host.FS, patterns []string, isDaemon func(string) bool) ([]string, error) {
 	var ifaces []string
 	var err error
 	if sys, serr := h.Sys(); serr == nil {
@@ -125,7 +167,7 @@ func containerHostEvidence(h host.Host, proc host.FS) ([]string, error) {
 	}
 	var evidence []string
 	for _, name := range ifaces {
-		for _, pat := range containerInterfacePatterns() {
+		for _, pat := range patterns {
 			if ok, _ := path.Match(pat, name); ok {
 				evidence = append(evidence, "interface "+name)
 				break
@@ -138,7 +180,7 @@ func containerHostEvidence(h host.Host, proc host.FS) ([]string, error) {
 	}
 	var daemons []string
 	for name := range procs {
-		if isContainerProcess(name) {
+		if isDaemon(name) {
 			daemons = append(daemons, name)
 		}
 	}
