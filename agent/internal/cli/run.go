@@ -135,6 +135,9 @@ func runAudit(ctx context.Context, streams Streams, opts *runOptions, failOnSet,
 	}
 
 	list := all.Checks()
+	if _, err := scan.Expand(list, cat, cfg.Skip); err != nil {
+		return usageErrorf("config %s: skip: %v", cfg.Path, err)
+	}
 	selected, err := scan.Select(list, cat, opts.only, append(slices.Clone(opts.skip), cfg.Skip...))
 	if err != nil {
 		return usageErrorf("%v", err)
@@ -193,7 +196,7 @@ func suppressions(cfg *config.Config, list []checks.Check, cat *catalog.Catalog,
 	for _, s := range cfg.Suppress {
 		ids, err := scan.Expand(list, cat, []string{s.Check})
 		if err != nil {
-			return nil, fmt.Errorf("config suppress %s: %w", s.Check, err)
+			return nil, fmt.Errorf("config %s: suppress %s: %w", cfg.Path, s.Check, err)
 		}
 		if !s.Active(now) {
 			warn("suppression lapsed; the check runs again", "check", s.Check, "until", s.Until)

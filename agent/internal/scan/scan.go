@@ -63,7 +63,6 @@ func Run(ctx context.Context, h host.Host, cat *catalog.Catalog, list []checks.C
 			continue
 		}
 		if sup, ok := opts.Suppressed[c.ID()]; ok {
-			sup := sup
 			results[i] = newResult(entry, checks.Skip(report.ReasonSuppressed, "suppressed: %s", sup.Reason), 0)
 			results[i].Suppression = &sup
 			continue
@@ -99,9 +98,6 @@ func runOne(ctx context.Context, h host.Host, c checks.Check, timeout time.Durat
 		res, err := c.Run(ctx, h)
 		if err != nil {
 			res = checks.FromError("evaluate", err)
-			if res.Status == report.StatusSkip {
-				res.Message = err.Error()
-			}
 		}
 		done <- res
 	}()
