@@ -123,7 +123,7 @@ func (o *overlay) lookup(op, name string) (fileMeta, error) {
 	if errors.Is(m.err, fs.ErrPermission) && op != "open" && op != "readdir" {
 		return m, nil
 	}
-	return m, &fs.PathError{Op: op, Path: name, Err: m.err}
+	return m, &fs.PathError{Op: op, Path: o.prefix + name, Err: m.err}
 }
 
 func (o *overlay) Open(name string) (io.ReadCloser, error) {

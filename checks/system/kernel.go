@@ -9,6 +9,7 @@ import (
 
 	"github.com/securecodehq/server-audit/checks"
 	"github.com/securecodehq/server-audit/checks/host"
+	"github.com/securecodehq/server-audit/checks/hostinfo"
 	"github.com/securecodehq/server-audit/pkg/report"
 )
 
@@ -238,7 +239,7 @@ func (c sysctlCheck) Run(_ context.Context, h host.Host) (checks.Result, error) 
 		failed bool
 	)
 	for _, r := range c.keys {
-		v, err := readSysctl(proc, r.key)
+		v, err := hostinfo.Sysctl(proc, r.key)
 		if errors.Is(err, fs.ErrNotExist) && r.optional {
 			absent = append(absent, r.key)
 			continue
@@ -260,7 +261,7 @@ func (c sysctlCheck) Run(_ context.Context, h host.Host) (checks.Result, error) 
 		parts = append(parts, part)
 	}
 	for _, r := range c.info {
-		v, err := readSysctl(proc, r.key)
+		v, err := hostinfo.Sysctl(proc, r.key)
 		if err == nil {
 			facts = append(facts, fact{r.fact, v})
 			parts = append(parts, fmt.Sprintf("%s = %d", r.key, v))
@@ -287,14 +288,5 @@ func sysctlError(key string, err error) checks.Result {
 	if errors.Is(err, fs.ErrNotExist) {
 		return checks.Skip(report.ReasonNotSupported, "%s is absent: the running kernel does not provide it", key)
 	}
-	return checks.FromError(key, err)
-}
-
-// readSysctlString reads a text sysctl (kernel.core_pattern) without its trailing newline.
-func readSysctlString(proc host.FS, key string) (string, error) {
-	data, err := host.ReadFileLimit(proc, sysctlPath(key), 4096)
-	if err != nil {
-		return "", fmt.Errorf("read sysctl %s: %w", key, err)
-	}
-	return strings.TrimSuffix(string(data), "\n"), nil
+	return checks.FromError("read sysctl "+key, err)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/securecodehq/server-audit/checks"
 	"github.com/securecodehq/server-audit/checks/host"
+	"github.com/securecodehq/server-audit/checks/hostinfo"
 )
 
 // coreDumpsCheck is system.core-dumps: fs.suid_dumpable 0 passes; 2 passes only when
@@ -26,11 +27,11 @@ func (coreDumpsCheck) Run(_ context.Context, h host.Host) (checks.Result, error)
 		return checks.FromError("procfs", err), nil
 	}
 	const dumpKey, patternKey = "fs.suid_dumpable", "kernel.core_pattern"
-	dumpable, err := readSysctl(proc, dumpKey)
+	dumpable, err := hostinfo.Sysctl(proc, dumpKey)
 	if err != nil {
 		return sysctlError(dumpKey, err), nil
 	}
-	pattern, perr := readSysctlString(proc, patternKey)
+	pattern, perr := hostinfo.SysctlString(proc, patternKey)
 	kind := ""
 	if perr == nil {
 		kind = corePatternKind(pattern)
@@ -90,7 +91,7 @@ func (ptraceScopeCheck) Run(_ context.Context, h host.Host) (checks.Result, erro
 		return checks.FromError("procfs", err), nil
 	}
 	const key = "kernel.yama.ptrace_scope"
-	v, err := readSysctl(proc, key)
+	v, err := hostinfo.Sysctl(proc, key)
 	if errors.Is(err, fs.ErrNotExist) {
 		return checks.Fail("%s is absent: the Yama LSM is not active, so a process can trace any other process of the same user", key).
 			Bool("yama", false), nil

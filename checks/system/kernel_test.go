@@ -15,6 +15,7 @@ import (
 	"github.com/securecodehq/server-audit/checks"
 	"github.com/securecodehq/server-audit/checks/checktest"
 	"github.com/securecodehq/server-audit/checks/host"
+	"github.com/securecodehq/server-audit/checks/hostinfo"
 	"github.com/securecodehq/server-audit/internal/testenv"
 	"github.com/securecodehq/server-audit/pkg/catalog"
 	"github.com/securecodehq/server-audit/pkg/report"
@@ -112,7 +113,7 @@ func TestContainerIndicators(t *testing.T) {
 	}
 	for name, want := range ifaces {
 		got := false
-		for _, pat := range containerInterfacePatterns() {
+		for _, pat := range hostinfo.ContainerInterfacePatterns() {
 			if ok, err := path.Match(pat, name); err != nil {
 				t.Fatalf("pattern %q: %v", pat, err)
 			} else if ok {
@@ -128,8 +129,8 @@ func TestContainerIndicators(t *testing.T) {
 		"podman": true, "libvirtd": true, "lxd": true,
 		"sshd": false, "containerd-shim": false, "docker": false, "": false,
 	} {
-		if got := isContainerProcess(name); got != want {
-			t.Errorf("isContainerProcess(%q) = %v, want %v", name, got, want)
+		if got := hostinfo.IsContainerProcess(name); got != want {
+			t.Errorf("hostinfo.IsContainerProcess(%q) = %v, want %v", name, got, want)
 		}
 	}
 }
@@ -463,14 +464,14 @@ func TestSysctlMatchesTool(t *testing.T) {
 				if !strings.Contains(msg, "cannot stat") && !strings.Contains(msg, "unknown key") {
 					t.Fatalf("sysctl -n %s: %v: %s", key, runErr, msg)
 				}
-				if _, err := readSysctlString(proc, key); !errors.Is(err, fs.ErrNotExist) {
+				if _, err := hostinfo.SysctlString(proc, key); !errors.Is(err, fs.ErrNotExist) {
 					t.Errorf("sysctl reports %s unknown, but reading it gave %v", key, err)
 				}
 				t.Skipf("sysctl: %s", strings.TrimSpace(msg))
 			}
 			want := strings.TrimSuffix(stdout.String(), "\n")
 			if key == "kernel.core_pattern" {
-				got, err := readSysctlString(proc, key)
+				got, err := hostinfo.SysctlString(proc, key)
 				if err != nil || got != want {
 					t.Errorf("readSysctlString = %q, %v; sysctl -n = %q", got, err, want)
 				}
@@ -480,7 +481,7 @@ func TestSysctlMatchesTool(t *testing.T) {
 			if err != nil {
 				t.Fatalf("sysctl -n %s = %q: %v", key, want, err)
 			}
-			got, err := readSysctl(proc, key)
+			got, err := hostinfo.Sysctl(proc, key)
 			if err != nil || got != wantN {
 				t.Errorf("readSysctl = %d, %v; sysctl -n = %d", got, err, wantN)
 			}

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
-	"slices"
 	"strings"
 
 	"github.com/securecodehq/server-audit/checks"
 	"github.com/securecodehq/server-audit/checks/host"
+	"github.com/securecodehq/server-audit/checks/hostinfo"
 	"github.com/securecodehq/server-audit/pkg/report"
 )
 
@@ -33,12 +32,12 @@ func (ipForwardingCheck) Run(_ context.Context, h host.Host) (checks.Result, err
 		return checks.FromError("procfs", err), nil
 	}
 	const key4, key6 = "net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"
-	v4, err := readSysctl(proc, key4)
+	v4, err := hostinfo.Sysctl(proc, key4)
 	if err != nil {
 		return sysctlError(key4, err), nil
 	}
 	parts := []string{fmt.Sprintf("%s = %d", key4, v4)}
-	v6, err := readSysctl(proc, key6)
+	v6, err := hostinfo.Sysctl(proc, key6)
 	ipv6 := err == nil
 	switch {
 	case ipv6:
@@ -73,7 +72,7 @@ func (ipForwardingCheck) Run(_ context.Context, h host.Host) (checks.Result, err
 		return withFacts(checks.Pass("%s: the host forwards no packets", msg)), nil
 	}
 
-	evidence, err := containerHostEvidence(h, proc)
+	evidence, err := hostinfo.ContainerHostEvidence(h, proc)
 	if err != nil {
 		return checks.FromError("container host detection", err), nil
 	}
@@ -85,7 +84,7 @@ func (ipForwardingCheck) Run(_ context.Context, h host.Host) (checks.Result, err
 		}
 		return res, nil
 	}
-	routing, err := routerEvidence(h, proc)
+	routing, err := hostinfo.RouterEvidence(h, proc)
 	if err != nil {
 		return checks.FromError("router detection", err), nil
 	}
@@ -99,94 +98,4 @@ func (ipForwardingCheck) Run(_ context.Context, h host.Host) (checks.Result, err
 	}
 	return withFacts(checks.Fail("%s: the host routes packets between networks, want 0", msg)).
 		Bool("container_host", false).Bool("router_host", false), nil
-}
-
-// routerInterfacePatterns are path.Match patterns of VPN and tunnel interfaces: a host that
-// forwards and terminates tunnels is a VPN gateway.
-func routerInterfacePatterns() []string {
-	return []string{"wg*", "tun*", "tailscale*", "zt*", "ppp*", "ipsec*", "vti*", "gre*", "nebula*"}
-}
-
-// isRoutingProcess reports whether a /proc/<pid>/comm name is a routing or VPN daemon.
-func isRoutingProcess(comm string) bool {
-	switch comm {
-	case "bird", "bird6", "zebra", "bgpd", "ospfd", "ospf6d", "ripd", "isisd", "babeld",
-		"openvpn", "charon", "pluto", "tailscaled", "zerotier-one", "pppd", "nebula":
-		return true
-	}
-	return false
-}
-
-// routerEvidence returns why the host looks like a router or VPN gateway: tunnel interfaces
-// or routing/VPN daemons, one line each for the local details.
-func routerEvidence(h host.Host, proc host.FS) ([]string, error) {
-	return roleEvidence(h, proc, routerInterfacePatterns(), isRoutingProcess)
-}
-
-// containerInterfacePatterns are path.Match patterns of the interfaces that container
-// engines, Kubernetes network plugins and hypervisors create.
-func containerInterfacePatterns() []string {
-	return []string{
-		"docker0", "br-*", // Docker
-		"cni0", "kube-*", "flannel*", "cali*", "vxlan.calico", "cilium_*", "weave", // Kubernetes CNIs
-		"podman*",          // Podman
-		"virbr*", "lxdbr*", // libvirt, LXD
-	}
-}
-
-// isContainerProcess reports whether a /proc/<pid>/comm name is a container engine,
-// orchestrator or hypervisor daemon.
-func isContainerProcess(comm string) bool {
-	switch comm {
-	case "dockerd", "containerd", "kubelet", "k3s", "k3s-server", "k3s-agent", "crio", "podman", "libvirtd", "lxd":
-		return true
-	}
-	return false
-}
-
-// containerHostEvidence returns why the host looks like a container or virtualisation host
-// (one line per matching interface or process name, for the local details), or nothing.
-// Interfaces come from /sys/class/net, or /proc/sys/net/ipv4/conf when sysfs is not
-// available; processes from /proc/<pid>/comm.
-func containerHostEvidence(h host.Host, proc host.FS) ([]string, error) {
-	return roleEvidence(h, proc, containerInterfacePatterns(), isContainerProcess)
-}
-
-// roleEvidence lists the interfaces matching patterns and the processes for which isDaemon
-// is true.
-func roleEvidence(h host.Host, proc host.FS, patterns []string, isDaemon func(string) bool) ([]string, error) {
-	var ifaces []string
-	var err error
-	if sys, serr := h.Sys(); serr == nil {
-		ifaces, err = sys.ReadDir("/class/net")
-	} else {
-		ifaces, err = proc.ReadDir("/sys/net/ipv4/conf")
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("list network interfaces: %w", err)
-	}
-	var evidence []string
-	for _, name := range ifaces {
-		for _, pat := range patterns {
-			if ok, _ := path.Match(pat, name); ok {
-				evidence = append(evidence, "interface "+name)
-				break
-			}
-		}
-	}
-	procs, err := processNames(proc)
-	if err != nil {
-		return nil, fmt.Errorf("list processes: %w", err)
-	}
-	var daemons []string
-	for name := range procs {
-		if isDaemon(name) {
-			daemons = append(daemons, name)
-		}
-	}
-	slices.Sort(daemons)
-	for _, name := range daemons {
-		evidence = append(evidence, "process "+name)
-	}
-	return evidence, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/securecodehq/server-audit/checks"
 	"github.com/securecodehq/server-audit/checks/host"
+	"github.com/securecodehq/server-audit/checks/hostinfo"
 	"github.com/securecodehq/server-audit/pkg/catalog"
 	"github.com/securecodehq/server-audit/pkg/report"
 )
@@ -273,7 +274,7 @@ func (timeSync) Run(_ context.Context, h host.Host) (checks.Result, error) {
 			return checks.Skip(report.ReasonNotApplicable, "running in a container (%s exists); the host keeps the clock", marker), nil
 		}
 	}
-	procs, err := processNames(proc)
+	procs, err := hostinfo.ProcessNames(proc)
 	if err != nil {
 		return checks.FromError("list processes", err), nil
 	}
