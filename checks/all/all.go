@@ -4,6 +4,9 @@ package all
 
 import (
 	"github.com/securecodehq/server-audit/checks"
+	"github.com/securecodehq/server-audit/checks/firewall"
+	"github.com/securecodehq/server-audit/checks/ports"
+	"github.com/securecodehq/server-audit/checks/ssh"
 	"github.com/securecodehq/server-audit/checks/system"
 )
 
@@ -15,10 +18,15 @@ type Family struct {
 	Checks []checks.Check
 }
 
-// Families returns every family in report order.
+// Families returns every family in report order. State that several families read (the
+// firewall) is collected once and shared.
 func Families() []Family {
+	fw := firewall.NewCollector()
 	return []Family{
 		{Name: "system", Checks: system.Checks()},
+		{Name: "ssh", Checks: ssh.Checks()},
+		{Name: "firewall", Checks: firewall.Checks(fw)},
+		{Name: "ports", Checks: ports.Checks(fw)},
 	}
 }
 

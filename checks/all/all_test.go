@@ -50,6 +50,9 @@ func TestCatalogMatchesRegisteredChecks(t *testing.T) {
 // family and requires, per check, at least one fixture that passes and one that fails.
 func TestEveryCheckHasPassingAndFailingFixture(t *testing.T) {
 	for _, f := range Families() {
+		if len(f.Checks) == 0 {
+			continue
+		}
 		fixtures, err := checktest.LoadAll(filepath.Join("..", f.Name, "testdata", "fixtures"))
 		if err != nil {
 			t.Fatalf("family %s: %v", f.Name, err)
