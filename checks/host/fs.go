@@ -37,6 +37,8 @@ var (
 	ErrTimeout = errors.New("command timed out")
 	// ErrCommandNotFound: the command is not installed.
 	ErrCommandNotFound = errors.New("command not found")
+
+	errNotAbsolute = errors.New("path must be absolute")
 )
 
 // FileInfo describes a file. Ownership is numeric; checks never resolve it to names that
@@ -196,7 +198,7 @@ func rel(resolved string) string {
 // which os.Root still confines to the root).
 func (r *rootFS) resolve(op, name string, followLast bool) (string, error) {
 	if !path.IsAbs(name) {
-		return "", &fs.PathError{Op: op, Path: r.display(name), Err: errors.New("path must be absolute")}
+		return "", &fs.PathError{Op: op, Path: r.display(name), Err: errNotAbsolute}
 	}
 	pending := splitPath(name)
 	resolved := "/"

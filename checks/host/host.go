@@ -70,20 +70,20 @@ func New(opts Options) (Host, error) {
 		return nil, fmt.Errorf("open root %s: not a directory", abs)
 	}
 	h := &system{live: abs == "/"}
-	if h.fsys, err = NewFS(abs); err != nil {
+	if h.live {
+		// Nothing lies above "/": the kernel's own symlink resolution is the right one.
+		h.fsys = newKernelFS("/", "")
+	} else if h.fsys, err = NewFS(abs); err != nil {
 		return nil, err
 	}
 	// procfs and sysfs count only when they are the real thing: an offline image's empty
-	// /proc directory must not be mistaken for the running system's.
+	// /proc directory must not be mistaken for the running system's. Their links are made
+	// by the kernel, so the kernel resolves them.
 	if isMount(filepath.Join(abs, "proc"), procSuperMagic) {
-		if h.proc, err = NewFSAt(filepath.Join(abs, "proc"), "/proc"); err != nil {
-			return nil, err
-		}
+		h.proc = newKernelFS(filepath.Join(abs, "proc"), "/proc")
 	}
 	if isMount(filepath.Join(abs, "sys"), sysfsMagic) {
-		if h.sys, err = NewFSAt(filepath.Join(abs, "sys"), "/sys"); err != nil {
-			return nil, err
-		}
+		h.sys = newKernelFS(filepath.Join(abs, "sys"), "/sys")
 	}
 	if h.live {
 		h.runner = NewRunner(opts.CommandTimeout, opts.MaxOutput)
