@@ -342,6 +342,11 @@ func TestLeakFixture(t *testing.T) {
 		"leakyuser",
 		"/srv/leak-path",
 		"10.11.12.13",
+		"sshd-comment-LEAK-7f3a",
+		"include-file-LEAK-91bc",
+		"banner-LEAK-c0ffee",
+		"sshallowed-LEAKUSER",
+		"192.0.2.77",
 	}
 	files := hardenedTree()
 	files["etc/passwd"] = file{content: "root:x:0:0:root:/root:/bin/bash\nleakyuser:x:0:0:Secret Agent GECOS 555-0100:/srv/leak-path:/bin/bash\n"}
@@ -353,6 +358,9 @@ func TestLeakFixture(t *testing.T) {
 	files["etc/crontab"] = file{content: "# backup-token-LEAK-crontab\n0 1 * * * leakyuser curl http://10.11.12.13/\n", mode: 0o666}
 	files["etc/cron.d/leak"] = file{content: "* * * * * root /srv/leak-path/run\n", mode: 0o666}
 	files["etc/modprobe.d/leak.conf"] = file{content: "# hunter2-LEAK-sudoers-comment\ninstall cramfs /srv/leak-path/x\n"}
+	files["etc/ssh/sshd_config"] = file{content: "# sshd-comment-LEAK-7f3a\nInclude /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin yes\nBanner /etc/issue.net\nListenAddress 192.0.2.77\nAllowUsers sshallowed-LEAKUSER\n"}
+	files["etc/ssh/sshd_config.d/50-leak.conf"] = file{content: "# include-file-LEAK-91bc\nPasswordAuthentication yes\n"}
+	files["etc/issue.net"] = file{content: "banner-LEAK-c0ffee\n"}
 	root := writeTree(t, files)
 	payloadPath := filepath.Join(t.TempDir(), "payload.json")
 	res := runAgent(t, "run", "--dry-run", "--root", root, "--output", "json", "--fail-on", "none", "--payload-file", payloadPath)
@@ -365,7 +373,7 @@ func TestLeakFixture(t *testing.T) {
 	}
 	// The local report shows the details (that is its job) — so the secrets were seen…
 	local := string(res.stdout)
-	for _, s := range []string{"leakyuser", "/etc/shadow"} {
+	for _, s := range []string{"leakyuser", "/etc/shadow", "sshallowed-LEAKUSER"} {
 		if !strings.Contains(local, s) {
 			t.Errorf("local report does not mention %q; the fixture did not exercise the checks", s)
 		}

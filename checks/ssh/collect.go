@@ -68,11 +68,11 @@ func (c *Config) Int(key string) (int64, bool) {
 
 // describe is the detail line every check adds about the configuration's origin.
 func (c *Config) describe() string {
-	probe := fmt.Sprintf("Match blocks evaluated for a login by the non-existent user %s from %s to port %d", c.Probe.User, c.Probe.Addr, c.Probe.LPort)
+	probe := fmt.Sprintf("Match as user %s from %s, port %d", c.Probe.User, c.Probe.Addr, c.Probe.LPort)
 	if c.Source == SourceSSHDT {
-		return "effective configuration from `sshd -T` (" + probe + ")"
+		return "source: sshd -T (" + probe + ")"
 	}
-	return "effective configuration from parsing " + mainConfig + " and its includes (" + c.Why + "; " + probe + ")"
+	return "source: " + mainConfig + " parsed (" + c.Why + "; " + probe + ")"
 }
 
 // state is what the family's checks share, computed once per host.

@@ -74,6 +74,36 @@ func (t *tableWriter) wrapped(first, rest, text string) {
 	}
 }
 
+// prose writes catalog text: runs of unindented lines are one paragraph, re-wrapped to the
+// table width; indented lines (commands, configuration snippets) are kept verbatim, never
+// broken; blank lines separate paragraphs.
+func (t *tableWriter) prose(first, rest, text string) {
+	prefix := first
+	var para []string
+	flush := func() {
+		if len(para) == 0 {
+			return
+		}
+		t.wrapped(prefix, rest, strings.Join(para, " "))
+		para, prefix = nil, rest
+	}
+	for _, l := range lines(strings.TrimRight(text, "\n")) {
+		switch {
+		case strings.TrimSpace(l) == "":
+			flush()
+			t.line(strings.TrimRight(prefix, " "))
+			prefix = rest
+		case l[0] == ' ' || l[0] == '\t':
+			flush()
+			t.line(prefix + l)
+			prefix = rest
+		default:
+			para = append(para, strings.TrimSpace(l))
+		}
+	}
+	flush()
+}
+
 // displayWidth counts the runes of s that take a column: SGR sequences take none.
 func displayWidth(s string) int {
 	n := 0
@@ -334,7 +364,7 @@ func (t *tableWriter) result(res report.Result) {
 	}
 	if res.Status == report.StatusFail {
 		if fix := remediationOf(t.opts, res); fix != "" {
-			t.wrapped(bodyIndent+t.paint(ansiBold, "Fix:")+" ", bodyIndent+"     ", fix)
+			t.prose(bodyIndent+t.paint(ansiBold, "Fix:")+" ", bodyIndent+"     ", fix)
 		}
 	}
 }
