@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell git log -1 --format=%cI 2>/dev/null)
 LDFLAGS := -s -w -X $(PKG)/pkg/version.Version=$(VERSION) -X $(PKG)/pkg/version.Commit=$(COMMIT) -X $(PKG)/pkg/version.Date=$(DATE)
 
-.PHONY: build test lint bench fuzz clean
+.PHONY: build test lint bench fuzz generate clean
 
 ## build: the static agent binary in bin/
 build:
@@ -22,6 +22,10 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+## generate: catalog.json from catalog.yaml (the embedded form; a test checks it is current)
+generate:
+	$(GO) generate ./pkg/catalog
 
 ## bench: Go benchmarks of the hot paths
 bench:

@@ -1,6 +1,8 @@
 package catalog_test
 
 import (
+	"bytes"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -246,5 +248,35 @@ func TestSeverity(t *testing.T) {
 		if catalog.Severity(bad).Valid() || catalog.Severity(bad).Rank() != -1 {
 			t.Errorf("Severity(%q) is valid", bad)
 		}
+	}
+}
+
+// TestGeneratedJSONIsCurrent keeps catalog.json (embedded) in step with catalog.yaml (edited).
+func TestGeneratedJSONIsCurrent(t *testing.T) {
+	src, err := os.ReadFile("catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromYAML, err := catalog.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fromYAML.EncodeJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("catalog.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("catalog.json is stale: run `go generate ./pkg/catalog`")
+	}
+	loaded, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(loaded.Checks) != len(fromYAML.Checks) || len(loaded.Checks) == 0 {
+		t.Fatalf("embedded catalog has %d checks, catalog.yaml %d", len(loaded.Checks), len(fromYAML.Checks))
 	}
 }
