@@ -1,6 +1,7 @@
 package all
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -78,5 +79,51 @@ func TestEveryCheckHasPassingAndFailingFixture(t *testing.T) {
 				t.Errorf("%s needs a fixture where it passes and one where it fails (has %v)", id, statuses)
 			}
 		}
+	}
+}
+
+// TestFixtureFactsFitTheCatalog evaluates every check on every fixture of its family: each
+// fact must be declared for the check and normalise to itself — no value is dropped from the
+// payload and no enum value silently becomes "other" (a check may still say "other" itself).
+func TestFixtureFactsFitTheCatalog(t *testing.T) {
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := func(string) string { return "00000000000000000000000000000000" }
+	facts := 0
+	for _, f := range Families() {
+		if len(f.Checks) == 0 {
+			continue
+		}
+		fixtures, err := checktest.LoadAll(filepath.Join("..", f.Name, "testdata", "fixtures"))
+		if err != nil {
+			t.Fatalf("family %s: %v", f.Name, err)
+		}
+		for _, fx := range fixtures {
+			for _, c := range f.Checks {
+				entry, _ := cat.Lookup(c.ID())
+				res := checktest.Evaluate(fx.Host, c)
+				for key, v := range res.Facts {
+					facts++
+					schema, ok := entry.Facts[key]
+					if !ok {
+						t.Errorf("%s on %s: fact %s is not declared", c.ID(), fx.Name, key)
+						continue
+					}
+					got, err := schema.Normalize(v, hash)
+					if err != nil {
+						t.Errorf("%s on %s: fact %s = %v: %v", c.ID(), fx.Name, key, v, err)
+						continue
+					}
+					if schema.Type == catalog.FactEnum && fmt.Sprint(got) != fmt.Sprint(v) {
+						t.Errorf("%s on %s: fact %s = %v is sent as %v (undeclared value)", c.ID(), fx.Name, key, v, got)
+					}
+				}
+			}
+		}
+	}
+	if facts == 0 {
+		t.Fatal("no facts evaluated")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/securecodehq/server-audit/checks"
 	"github.com/securecodehq/server-audit/checks/checktest"
 	"github.com/securecodehq/server-audit/checks/host"
 	"github.com/securecodehq/server-audit/checks/hostinfo"
@@ -341,54 +340,16 @@ func TestIPForwardingRule(t *testing.T) {
 	}
 }
 
-// TestKernelChecksCatalog checks every kernel check against its catalog entry: the entry
-// exists and is live, every fact the check produces on any fixture is declared and fits its
-// schema (so nothing is silently dropped from the payload), and some fixture expects a pass
-// and some a fail.
-func TestKernelChecksCatalog(t *testing.T) {
+// TestKernelChecksAreLive: every kernel check reads procfs, so its catalog entry must say
+// live: true (offline roots then skip it with not_live).
+func TestKernelChecksAreLive(t *testing.T) {
 	cat, err := catalog.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fixtures, err := checktest.LoadAll("testdata/fixtures")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range kernelChecks() {
-		entry, ok := cat.Lookup(c.ID())
-		if !ok {
-			t.Errorf("%s: no catalog entry", c.ID())
-			continue
-		}
-		if !entry.Live {
-			t.Errorf("%s: catalog entry must say live: true", c.ID())
-		}
-		expected := map[report.Status]bool{}
-		for _, f := range fixtures {
-			expected[f.Spec.Expect[c.ID()]] = true
-			res := checktest.Evaluate(f.Host, c)
-			checkFacts(t, f.Name, c, entry, res)
-		}
-		if !expected[report.StatusPass] || !expected[report.StatusFail] {
-			t.Errorf("%s: needs a fixture expecting pass and one expecting fail", c.ID())
-		}
-	}
-}
-
-func checkFacts(t *testing.T, fixture string, c checks.Check, entry catalog.Entry, res checks.Result) {
-	t.Helper()
-	for key, v := range res.Facts {
-		schema, ok := entry.Facts[key]
-		if !ok {
-			t.Errorf("%s on %s: fact %q is not declared in the catalog", c.ID(), fixture, key)
-			continue
-		}
-		got, err := schema.Normalize(v, nil)
-		if err != nil {
-			t.Errorf("%s on %s: fact %q = %v: %v", c.ID(), fixture, key, v, err)
-		}
-		if got == catalog.OtherValue {
-			t.Errorf("%s on %s: enum fact %q = %v is not a declared value", c.ID(), fixture, key, v)
+		if entry, ok := cat.Lookup(c.ID()); !ok || !entry.Live {
+			t.Errorf("%s: catalog entry missing or not live: true", c.ID())
 		}
 	}
 }

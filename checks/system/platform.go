@@ -245,7 +245,15 @@ func (cpuMitigations) Run(_ context.Context, h host.Host) (checks.Result, error)
 			res = res.Detail("%s", l)
 		}
 	}
-	return res.Int("reported", int64(len(names))).Int("vulnerable_count", int64(len(vulnerable))).Enums("vulnerable", vulnerable), nil
+	// Names a newer kernel adds are sent as "other" (the details keep the real name).
+	sent := make([]string, len(vulnerable))
+	for i, v := range vulnerable {
+		sent[i] = catalog.OtherValue
+		if slices.Contains(knownCPUVulnerabilities, v) {
+			sent[i] = v
+		}
+	}
+	return res.Int("reported", int64(len(names))).Int("vulnerable_count", int64(len(vulnerable))).Enums("vulnerable", sent), nil
 }
 
 // timeDaemons maps process names (comm, 15 characters at most) to the enum value sent.
