@@ -92,14 +92,7 @@ func Load() (*Catalog, error) {
 func ParseJSON(data []byte) (*Catalog, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var c Catalog
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("parse catalog: %w", err)
-	}
-	if err := c.validate(); err != nil {
-		return nil, fmt.Errorf("validate catalog: %w", err)
-	}
-	return &c, nil
+	return decode(dec.Decode)
 }
 
 // EncodeJSON encodes the catalog as generated into catalog.json.
@@ -117,8 +110,13 @@ func (c *Catalog) EncodeJSON() ([]byte, error) {
 func Parse(data []byte) (*Catalog, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
+	return decode(dec.Decode)
+}
+
+// decode reads a catalog with a strict decoder's Decode and validates it.
+func decode(decodeInto func(any) error) (*Catalog, error) {
 	var c Catalog
-	if err := dec.Decode(&c); err != nil {
+	if err := decodeInto(&c); err != nil {
 		return nil, fmt.Errorf("parse catalog: %w", err)
 	}
 	if err := c.validate(); err != nil {
