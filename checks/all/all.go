@@ -4,7 +4,9 @@ package all
 
 import (
 	"github.com/securecodehq/server-audit/checks"
+	"github.com/securecodehq/server-audit/checks/docker"
 	"github.com/securecodehq/server-audit/checks/firewall"
+	"github.com/securecodehq/server-audit/checks/nginx"
 	"github.com/securecodehq/server-audit/checks/ports"
 	"github.com/securecodehq/server-audit/checks/ssh"
 	"github.com/securecodehq/server-audit/checks/system"
@@ -27,6 +29,8 @@ func Families() []Family {
 		{Name: "ssh", Checks: ssh.Checks()},
 		{Name: "firewall", Checks: firewall.Checks(fw)},
 		{Name: "ports", Checks: ports.Checks(fw)},
+		{Name: "nginx", Checks: nginx.Checks()},
+		{Name: "docker", Checks: docker.Checks(fw)},
 	}
 }
 

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/securecodehq/server-audit/checks/host"
 )
@@ -103,6 +105,15 @@ func (h *Host) Run(ctx context.Context, argv ...string) (host.Output, error) {
 		return host.Output{Stdout: []byte(c.Stdout), Stderr: []byte(c.Stderr), ExitCode: c.Exit}, nil
 	}
 	return host.Output{}, fmt.Errorf("run %s: %w", name, host.ErrCommandNotFound)
+}
+
+// DialUnix implements host.Host: a fixture host has no sockets, so connecting is refused as
+// on a machine where the daemon does not run.
+func (h *Host) DialUnix(_ context.Context, path string) (net.Conn, error) {
+	if !h.live {
+		return nil, fmt.Errorf("connect %s: %w", path, host.ErrNotLive)
+	}
+	return nil, &net.OpError{Op: "dial", Net: "unix", Err: syscall.ECONNREFUSED}
 }
 
 // overlay adds fixture metadata and injected errors to a real tree.

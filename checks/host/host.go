@@ -6,6 +6,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -24,6 +25,10 @@ type Host interface {
 	// Run runs a command (argv, no shell) with a timeout, LC_ALL=C and capped output. A
 	// non-zero exit is reported in Output, not as an error. Offline roots return ErrNotLive.
 	Run(ctx context.Context, argv ...string) (Output, error)
+	// DialUnix connects to a Unix socket of the running system (the Docker Engine API),
+	// bounded by ctx. Offline roots return ErrNotLive. The caller only reads state through
+	// it; checks never change anything.
+	DialUnix(ctx context.Context, path string) (net.Conn, error)
 	// Live is true when the running system is audited.
 	Live() bool
 }
@@ -120,6 +125,18 @@ func (h *system) Sys() (FS, error) {
 		return nil, fmt.Errorf("sysfs: %w", ErrNotLive)
 	}
 	return h.sys, nil
+}
+
+func (h *system) DialUnix(ctx context.Context, path string) (net.Conn, error) {
+	if !h.live {
+		return nil, fmt.Errorf("connect %s: %w", path, ErrNotLive)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", path, underlying(err))
+	}
+	return conn, nil
 }
 
 func (h *system) Run(ctx context.Context, argv ...string) (Output, error) {
