@@ -13,8 +13,16 @@
 //	  - argv: [sshd, -T]
 //	    stdout_file: commands/sshd-T.txt
 //	    exit: 0
+//	sockets:                # Unix sockets a live host serves (see Socket)
+//	  /var/run/docker.sock: docker-api    # canned Docker Engine API in <fixture>/docker-api
+//	  /run/docker.sock: {refuse: true}     # exists, nothing listens
+//	  /run/user/1000/docker.sock: {hang: true}  # accepts, never answers
 //	expect:                 # expected status per check
 //	  system.aslr: pass
+//
+// A canned API directory holds _ping, version.json, info.json, containers.json,
+// containers/<id>.json and networks/bridge.json (any request path P is answered from
+// P.json, a final /json element dropped); the socket's mode and owner come from files:.
 //
 // Every fixture also has a golden.json with each check's full result; `go test -update`
 // rewrites it.
@@ -61,6 +69,7 @@ type Spec struct {
 	Live        bool                     `yaml:"live"`
 	Files       map[string]FileMeta      `yaml:"files"`
 	Commands    []Command                `yaml:"commands"`
+	Sockets     map[string]Socket        `yaml:"sockets"`
 	Expect      map[string]report.Status `yaml:"expect"`
 }
 
@@ -102,6 +111,12 @@ func Load(dir string) (*Fixture, error) {
 				return nil, fmt.Errorf("%s/fixture.yaml: commands[%d]: %w", dir, i, err)
 			}
 			spec.Commands[i].Stdout = string(out)
+		}
+	}
+	for p, s := range spec.Sockets {
+		if s.API != "" && !filepath.IsAbs(s.API) {
+			s.API = filepath.Join(dir, s.API)
+			spec.Sockets[p] = s
 		}
 	}
 	h, err := NewHost(filepath.Join(dir, "root"), spec)

@@ -25,11 +25,13 @@ type Host struct {
 	proc     host.FS
 	sys      host.FS
 	commands []Command
+	sockets  map[string]*socketServer
 }
 
-// NewHost builds a host from the tree at root and a spec (its Files, Live and Commands;
-// Commands must carry their output inline). On a live host root/proc and root/sys serve as
-// procfs and sysfs, and fixture paths for them are written "/proc/..." and "/sys/...".
+// NewHost builds a host from the tree at root and a spec (its Files, Live, Commands and
+// Sockets; Commands must carry their output inline). On a live host root/proc and root/sys
+// serve as procfs and sysfs, and fixture paths for them are written "/proc/..." and
+// "/sys/...".
 func NewHost(root string, spec Spec) (*Host, error) {
 	meta := map[string]fileMeta{}
 	for name, m := range spec.Files {
@@ -43,7 +45,11 @@ func NewHost(root string, spec Spec) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{live: spec.Live, fsys: &overlay{base: base, meta: meta}, commands: spec.Commands}
+	sockets, err := newSockets(spec.Sockets)
+	if err != nil {
+		return nil, err
+	}
+	h := &Host{live: spec.Live, fsys: &overlay{base: base, meta: meta, sockets: sockets}, commands: spec.Commands, sockets: sockets}
 	if spec.Live {
 		for _, sub := range []struct {
 			name string
@@ -107,11 +113,14 @@ func (h *Host) Run(ctx context.Context, argv ...string) (host.Output, error) {
 	return host.Output{}, fmt.Errorf("run %s: %w", name, host.ErrCommandNotFound)
 }
 
-// DialUnix implements host.Host: a fixture host has no sockets, so connecting is refused as
-// on a machine where the daemon does not run.
-func (h *Host) DialUnix(_ context.Context, path string) (net.Conn, error) {
+// DialUnix implements host.Host: it connects to the fixture's sockets; any other path is
+// refused as on a machine where the daemon does not run.
+func (h *Host) DialUnix(ctx context.Context, path string) (net.Conn, error) {
 	if !h.live {
 		return nil, fmt.Errorf("connect %s: %w", path, host.ErrNotLive)
+	}
+	if s := h.sockets[path]; s != nil {
+		return s.dial(ctx, path)
 	}
 	return nil, &net.OpError{Op: "dial", Net: "unix", Err: syscall.ECONNREFUSED}
 }
@@ -121,6 +130,8 @@ type overlay struct {
 	base   host.FS
 	prefix string
 	meta   map[string]fileMeta
+	// sockets stat as sockets and are listed in their directories.
+	sockets map[string]*socketServer
 }
 
 // lookup returns the metadata of name and the error injected for op. A permission error
@@ -149,6 +160,9 @@ func (o *overlay) Stat(name string) (host.FileInfo, error) {
 	if err != nil {
 		return host.FileInfo{}, err
 	}
+	if o.sockets[name] != nil {
+		return socketInfo(name, m), nil
+	}
 	fi, err := o.base.Stat(name)
 	return normalize(fi, m), err
 }
@@ -157,6 +171,9 @@ func (o *overlay) Lstat(name string) (host.FileInfo, error) {
 	m, err := o.lookup("lstat", name)
 	if err != nil {
 		return host.FileInfo{}, err
+	}
+	if o.sockets[name] != nil {
+		return socketInfo(name, m), nil
 	}
 	fi, err := o.base.Lstat(name)
 	return normalize(fi, m), err
@@ -171,7 +188,11 @@ func (o *overlay) ReadDir(name string) ([]string, error) {
 		return nil, err
 	}
 	// Git cannot store empty directories; fixtures keep them with a .keep file.
-	return slices.DeleteFunc(names, func(n string) bool { return strings.HasPrefix(n, ".keep") }), nil
+	names = slices.DeleteFunc(names, func(n string) bool { return strings.HasPrefix(n, ".keep") })
+	if len(o.sockets) > 0 {
+		names = socketNames(o.sockets, name, names)
+	}
+	return names, nil
 }
 
 func (o *overlay) Readlink(name string) (string, error) {
