@@ -110,6 +110,15 @@ func (r Result) Port(key string, v int) Result { return r.with(key, int64(v)) }
 // Object adds an object fact: the name stays local, the payload carries its keyed hash.
 func (r Result) Object(key, name string) Result { return r.with(key, name) }
 
+// Objects adds a list-of-object fact (containers, sites): the names stay local, the payload
+// carries their keyed hashes.
+func (r Result) Objects(key string, names []string) Result {
+	if names == nil {
+		names = []string{}
+	}
+	return r.with(key, slices.Clone(names))
+}
+
 // Detail appends a human-readable line for the local report.
 func (r Result) Detail(format string, args ...any) Result {
 	// Clip so that appending never writes into a base result's backing array.

@@ -29,17 +29,13 @@ type offender struct {
 	severity catalog.Severity
 }
 
-// objects adds a list of object facts: the container names, which the payload hashes.
-// checks.Result has no list-of-objects builder; Enums stores the []string the catalog's
-// object list normalises.
+// objects adds a list of object facts (the container names, which the payload hashes),
+// cut to the catalog's max_items.
 func objects(r checks.Result, key string, names []string) checks.Result {
 	if len(names) > maxListed {
 		names = names[:maxListed]
 	}
-	if names == nil {
-		names = []string{}
-	}
-	return r.Enums(key, names)
+	return r.Objects(key, names)
 }
 
 // judgeContainers builds the result of a per-container check: pass when nobody offends,

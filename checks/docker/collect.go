@@ -168,9 +168,9 @@ func (s *state) notRunning(skip func(report.Reason, string, ...any) *checks.Resu
 		why = s.apiErr.err.Error()
 	}
 	if len(s.daemons) > 0 {
-		return skip(report.ReasonNotApplicable, "%s does not accept connections (%s)", s.daemons[0].label(), why)
+		return skip(report.ReasonNotRunning, "%s does not accept connections (%s)", s.daemons[0].label(), why)
 	}
-	return skip(report.ReasonNotApplicable, "dockerd is not running (%s); its settings apply when it starts", why)
+	return skip(report.ReasonNotRunning, "dockerd is not running (%s); its settings apply when it starts", why)
 }
 
 // failKind classifies why the API could not be asked.

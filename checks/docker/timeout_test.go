@@ -113,7 +113,7 @@ func TestRefusedSocketSkips(t *testing.T) {
 	}
 	list := checksWith(newCollector(envWith("unix://"+path)), nil)
 	res := checktest.Evaluate(h, byID(t, list, "docker.privileged-containers"))
-	if res.Status != report.StatusSkip || res.Reason != report.ReasonNotApplicable || !strings.Contains(res.Message, "not running") {
+	if res.Status != report.StatusSkip || res.Reason != report.ReasonNotRunning || !strings.Contains(res.Message, "not running") {
 		t.Errorf("refused: %s/%s %q, want skip/not_applicable (not running)", res.Status, res.Reason, res.Message)
 	}
 	if res := checktest.Evaluate(h, byID(t, list, "docker.socket-permissions")); res.Status == report.StatusSkip {

@@ -688,7 +688,7 @@ func TestStatusAndReason(t *testing.T) {
 		}
 	}
 	reasons := report.Reasons()
-	if len(reasons) != 17 {
+	if len(reasons) != 18 {
 		t.Errorf("%d reasons", len(reasons))
 	}
 	code := regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)

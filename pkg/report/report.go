@@ -60,6 +60,9 @@ const (
 	ReasonNotSupported Reason = "not_supported"
 	// ReasonSuppressed: the configuration file suppresses the check.
 	ReasonSuppressed Reason = "suppressed"
+	// ReasonNotRunning: the software is installed but its daemon is not running, and the
+	// check needs the running daemon (the Docker Engine API).
+	ReasonNotRunning Reason = "not_running"
 )
 
 // Error reasons.
@@ -90,7 +93,7 @@ const (
 func Reasons() []Reason {
 	return []Reason{
 		ReasonNotLive, ReasonNotInstalled, ReasonNotFound, ReasonNeedsRoot, ReasonNotApplicable,
-		ReasonNotSupported, ReasonSuppressed,
+		ReasonNotSupported, ReasonSuppressed, ReasonNotRunning,
 		ReasonTimeout, ReasonPermissionDenied, ReasonTooLarge, ReasonSymlinkLoop, ReasonPathEscape,
 		ReasonParseError, ReasonCommandFailed, ReasonIOError, ReasonPanic, ReasonInternal,
 	}
