@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/securecodehq/server-audit/checks/host"
+	"github.com/securecodehq/server-audit/checks/hostinfo"
 )
 
 // The default places of the Docker socket.
@@ -19,8 +20,6 @@ const (
 	runUser      = "/run/user"
 )
 
-// maxProcesses bounds the process scan, as hostinfo.ProcessNames does.
-const maxProcesses = 100000
 
 // socketFile is a Docker socket found on disk.
 type socketFile struct {
@@ -47,24 +46,16 @@ func (d *daemonProc) label() string { return fmt.Sprintf("dockerd (pid %d)", d.p
 // findDaemons lists the dockerd processes with their parsed command lines. Processes that
 // exit during the scan are ignored.
 func findDaemons(proc host.FS) ([]daemonProc, error) {
-	entries, err := proc.ReadDir("/")
+	ps, err := hostinfo.Processes(proc)
 	if err != nil {
-		return nil, fmt.Errorf("list processes: %w", err)
+		return nil, err
 	}
 	var out []daemonProc
-	for i, e := range entries {
-		if i >= maxProcesses {
-			break
-		}
-		pid, err := strconv.Atoi(e)
-		if err != nil || pid <= 0 {
+	for _, p := range ps {
+		if p.Comm != "dockerd" {
 			continue
 		}
-		comm, err := host.ReadFileLimit(proc, "/"+e+"/comm", 64)
-		if err != nil || strings.TrimSpace(string(comm)) != "dockerd" {
-			continue
-		}
-		data, err := host.ReadFileLimit(proc, "/"+e+"/cmdline", 64<<10)
+		data, err := host.ReadFileLimit(proc, "/"+strconv.Itoa(p.PID)+"/cmdline", 64<<10)
 		if err != nil || len(data) == 0 {
 			continue // gone, or a zombie: an exited process has no command line
 		}
@@ -72,7 +63,7 @@ func findDaemons(proc host.FS) ([]daemonProc, error) {
 		if len(args) > 0 {
 			args = args[1:]
 		}
-		out = append(out, daemonProc{pid: pid, flags: parseFlags(args)})
+		out = append(out, daemonProc{pid: p.PID, flags: parseFlags(args)})
 	}
 	return out, nil
 }

@@ -47,26 +47,50 @@ func SysctlString(proc host.FS, key string) (string, error) {
 // maxProcesses bounds the process scan of ProcessNames.
 const maxProcesses = 100000
 
-// ProcessNames returns the command names (/proc/<pid>/comm, at most 15 characters) of the
-// running processes, with their counts. Processes that exit during the scan are ignored.
-func ProcessNames(proc host.FS) (map[string]int, error) {
+// Process is a running process as procfs shows it.
+type Process struct {
+	PID int
+	// Comm is /proc/<pid>/comm: the command name, at most 15 characters.
+	Comm string
+}
+
+// Processes lists the running processes in PID order, at most maxProcesses. Processes that
+// exit during the scan are left out.
+func Processes(proc host.FS) ([]Process, error) {
 	entries, err := proc.ReadDir("/")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list processes: %w", err)
 	}
-	names := map[string]int{}
-	for i, e := range entries {
-		if i >= maxProcesses {
-			break
+	var pids []int
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e); err == nil && pid > 0 {
+			pids = append(pids, pid)
 		}
-		if e == "" || e[0] < '0' || e[0] > '9' {
-			continue
-		}
-		data, err := host.ReadFileLimit(proc, "/"+e+"/comm", 64)
+	}
+	slices.Sort(pids)
+	if len(pids) > maxProcesses {
+		pids = pids[:maxProcesses]
+	}
+	out := make([]Process, 0, len(pids))
+	for _, pid := range pids {
+		data, err := host.ReadFileLimit(proc, "/"+strconv.Itoa(pid)+"/comm", 64)
 		if err != nil {
 			continue
 		}
-		names[strings.TrimSpace(string(data))]++
+		out = append(out, Process{PID: pid, Comm: strings.TrimSpace(string(data))})
+	}
+	return out, nil
+}
+
+// ProcessNames returns the command names of the running processes with their counts.
+func ProcessNames(proc host.FS) (map[string]int, error) {
+	ps, err := Processes(proc)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]int, len(ps))
+	for _, p := range ps {
+		names[p.Comm]++
 	}
 	return names, nil
 }

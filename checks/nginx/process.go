@@ -5,10 +5,9 @@ import (
 	"strings"
 
 	"github.com/securecodehq/server-audit/checks/host"
+	"github.com/securecodehq/server-audit/checks/hostinfo"
 )
 
-// maxProcesses bounds the /proc scan.
-const maxProcesses = 100000
 
 // process is a running nginx process.
 type process struct {
@@ -31,30 +30,20 @@ type processes struct {
 // "openresty") and the process title names the role.
 func scanProcesses(proc host.FS) (processes, error) {
 	var ps processes
-	entries, err := proc.ReadDir("/")
+	all, err := hostinfo.Processes(proc)
 	if err != nil {
 		return ps, err
 	}
-	for i, e := range entries {
-		if i >= maxProcesses {
-			break
-		}
-		pid, err := strconv.Atoi(e)
-		if err != nil {
+	for _, pr := range all {
+		if pr.Comm != "nginx" && pr.Comm != "openresty" {
 			continue
 		}
-		comm, err := host.ReadFileLimit(proc, "/"+e+"/comm", 64)
-		if err != nil {
-			continue
-		}
-		if c := strings.TrimSpace(string(comm)); c != "nginx" && c != "openresty" {
-			continue
-		}
+		e := strconv.Itoa(pr.PID)
 		raw, err := host.ReadFileLimit(proc, "/"+e+"/cmdline", 16<<10)
 		if err != nil {
 			continue
 		}
-		p := process{pid: pid, title: cmdlineTitle(raw), uid: statusUID(proc, e)}
+		p := process{pid: pr.PID, title: cmdlineTitle(raw), uid: statusUID(proc, e)}
 		switch {
 		case strings.HasPrefix(p.title, "nginx: master process"):
 			if exe, err := proc.Readlink("/" + e + "/exe"); err == nil && !strings.HasSuffix(exe, " (deleted)") {
