@@ -20,7 +20,6 @@ const (
 	runUser      = "/run/user"
 )
 
-
 // socketFile is a Docker socket found on disk.
 type socketFile struct {
 	path string

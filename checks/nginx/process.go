@@ -8,7 +8,6 @@ import (
 	"github.com/securecodehq/server-audit/checks/hostinfo"
 )
 
-
 // process is a running nginx process.
 type process struct {
 	pid int
