@@ -20,7 +20,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultCheckTimeout = 20 * time.Second
-	DefaultConcurrency  = 8
+	DefaultConcurrency  = 16
 )
 
 // Options configures Run.
