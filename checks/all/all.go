@@ -7,6 +7,7 @@ import (
 	"github.com/securecodehq/server-audit/checks/docker"
 	"github.com/securecodehq/server-audit/checks/firewall"
 	"github.com/securecodehq/server-audit/checks/nginx"
+	"github.com/securecodehq/server-audit/checks/packages"
 	"github.com/securecodehq/server-audit/checks/ports"
 	"github.com/securecodehq/server-audit/checks/ssh"
 	"github.com/securecodehq/server-audit/checks/system"
@@ -31,6 +32,7 @@ func Families() []Family {
 		{Name: "ports", Checks: ports.Checks(fw)},
 		{Name: "nginx", Checks: nginx.Checks()},
 		{Name: "docker", Checks: docker.Checks(fw)},
+		{Name: "packages", Checks: packages.Checks()},
 	}
 }
 
