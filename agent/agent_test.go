@@ -177,7 +177,8 @@ func writeTree(t *testing.T, files map[string]file) string {
 // hardenedTree is an offline root on which no file-based check fails above low.
 func hardenedTree() map[string]file {
 	return map[string]file{
-		"etc/os-release": {content: "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n"},
+		// A release inside its standard support window, so packages.distro-eol passes.
+		"etc/os-release": {content: "ID=debian\nVERSION_ID=\"13\"\nVERSION_CODENAME=trixie\nPRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\n"},
 		"etc/passwd":     {content: "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n"},
 		"etc/group":      {content: "root:x:0:\nshadow:x:42:\nalice:x:1000:\n"},
 		"etc/shadow":     {content: "root:!:19700:0:99999:7:::\nalice:$y$j9T$salt$hash:19700:0:99999:7:::\n", mode: 0o640, gid: 42},

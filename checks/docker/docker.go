@@ -57,6 +57,7 @@ func checksWith(c *collector, fw *firewall.Collector) []checks.Check {
 		dockerCheck{id: "docker.root-containers", c: c, need: needContainers, run: runRootContainers},
 		dockerCheck{id: "docker.resource-limits", c: c, need: needContainers, run: runResourceLimits},
 		dockerCheck{id: "docker.firewall-bypass", c: c, need: needContainers, run: firewallBypass(fw)},
+		dockerCheck{id: "docker.vulnerable-engine", c: c, need: needFiles, run: runVulnerableEngine},
 	}
 }
 

@@ -45,6 +45,7 @@ func Checks() []checks.Check {
 		stateCheck{f, "ssh.host-keys", hostKeys},
 		stateCheck{f, "ssh.config-permissions", configPermissions},
 		stateCheck{f, "ssh.host-key-permissions", hostKeyPermissions},
+		vulnerableBuild{f},
 	}
 }
 
