@@ -1,6 +1,7 @@
 package packages
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -109,8 +110,10 @@ type listEntry struct {
 // parsePackages calls fn for every stanza of a Packages index: "Field: value" lines,
 // continuation lines starting with a space or tab, stanzas separated by blank lines. A
 // stanza without Package or Version, or a line that is neither a field nor a continuation,
-// is malformed (a truncated download ends mid-stanza and fails here).
-func parsePackages(data []byte, fn func(listEntry)) error {
+// is malformed (a truncated download ends mid-stanza and fails here). The index is streamed:
+// a decompressed list is several megabytes and only three fields matter.
+func parsePackages(r io.Reader, fn func(listEntry)) error {
+	br := bufio.NewReaderSize(r, 64<<10)
 	var e listEntry
 	line := 0
 	flush := func() error {
@@ -124,48 +127,63 @@ func parsePackages(data []byte, fn func(listEntry)) error {
 		e = listEntry{}
 		return nil
 	}
-	for len(data) > 0 {
-		line++
-		var l []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			l, data = data[:i], data[i+1:]
-		} else {
-			l, data = data, nil
+	for {
+		l, err := br.ReadSlice('\n')
+		long := errors.Is(err, bufio.ErrBufferFull)
+		if err != nil && !long && !errors.Is(err, io.EOF) {
+			return err
 		}
-		l = bytes.TrimSuffix(l, []byte("\r"))
-		if len(l) == 0 {
-			if err := flush(); err != nil {
+		if len(l) == 0 && errors.Is(err, io.EOF) {
+			return flush()
+		}
+		line++
+		first := l
+		for long {
+			// A line longer than the buffer: only continuation lines (descriptions) may be.
+			_, err = br.ReadSlice('\n')
+			long = errors.Is(err, bufio.ErrBufferFull)
+			if err != nil && !long && !errors.Is(err, io.EOF) {
 				return err
 			}
-			continue
+			if first[0] != ' ' && first[0] != '\t' {
+				return fmt.Errorf("line %d is longer than %d bytes: %w", line, br.Size(), checks.ErrParse)
+			}
 		}
-		if l[0] == ' ' || l[0] == '\t' {
-			continue
-		}
-		colon := bytes.IndexByte(l, ':')
-		if colon <= 0 {
-			return fmt.Errorf("line %d is not a field: %w", line, checks.ErrParse)
-		}
-		key := l[:colon]
+		l = bytes.TrimSuffix(bytes.TrimSuffix(first, []byte("\n")), []byte("\r"))
 		switch {
-		case bytes.Equal(key, []byte("Package")):
-			e.name = string(bytes.TrimSpace(l[colon+1:]))
-		case bytes.Equal(key, []byte("Version")):
-			e.version = string(bytes.TrimSpace(l[colon+1:]))
-		case bytes.Equal(key, []byte("Architecture")):
-			e.arch = string(bytes.TrimSpace(l[colon+1:]))
+		case len(l) == 0:
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+		case l[0] == ' ' || l[0] == '\t':
+		default:
+			colon := bytes.IndexByte(l, ':')
+			if colon <= 0 {
+				return fmt.Errorf("line %d is not a field: %w", line, checks.ErrParse)
+			}
+			key, value := l[:colon], bytes.TrimSpace(l[colon+1:])
+			switch {
+			case bytes.Equal(key, []byte("Package")):
+				e.name = string(value)
+			case bytes.Equal(key, []byte("Version")):
+				e.version = string(value)
+			case bytes.Equal(key, []byte("Architecture")):
+				e.arch = string(value)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return flush()
 		}
 	}
-	return flush()
 }
 
-// readList reads a Packages index, decompressing it by its suffix: .lz4, .gz, .xz or none
-// (apt keeps lists compressed with Acquire::GzipIndexes). Other suffixes are
-// errors.ErrUnsupported.
-func readList(fsys host.FS, name string) ([]byte, error) {
+// readList streams a Packages index through parsePackages, decompressing it by its
+// suffix: .lz4, .gz, .xz or none (apt keeps lists compressed with Acquire::GzipIndexes).
+// Other suffixes are errors.ErrUnsupported.
+func readList(fsys host.FS, name string, fn func(listEntry)) error {
 	f, err := fsys.Open(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	var r io.Reader
@@ -179,33 +197,33 @@ func readList(fsys host.FS, name string) ([]byte, error) {
 	case ".gz":
 		zr, err := gzip.NewReader(f)
 		if err != nil {
-			return nil, fmt.Errorf("decompress %s: %v: %w", name, err, checks.ErrParse)
+			return fmt.Errorf("decompress %s: %v: %w", name, err, checks.ErrParse)
 		}
 		defer zr.Close()
 		r = zr
 	case ".xz":
 		xr, err := xz.NewReader(f)
 		if err != nil {
-			return nil, fmt.Errorf("decompress %s: %v: %w", name, err, checks.ErrParse)
+			return fmt.Errorf("decompress %s: %v: %w", name, err, checks.ErrParse)
 		}
 		r = xr
 	case "":
 		r = f
 	default:
-		return nil, fmt.Errorf("read %s: compression %q: %w", name, ext, errors.ErrUnsupported)
+		return fmt.Errorf("read %s: compression %q: %w", name, ext, errors.ErrUnsupported)
 	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, maxListSize+1))
+	limited := &io.LimitedReader{R: r, N: maxListSize + 1}
+	err = parsePackages(limited, fn)
+	if limited.N <= 0 {
+		return fmt.Errorf("read %s: %w", name, host.ErrTooLarge)
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrPermission) {
-			return nil, err
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, checks.ErrParse) {
+			return err
 		}
-		return nil, fmt.Errorf("decompress %s: %v: %w", name, err, checks.ErrParse)
+		return fmt.Errorf("decompress %s: %v: %w", name, err, checks.ErrParse)
 	}
-	if n > maxListSize {
-		return nil, fmt.Errorf("read %s: %w", name, host.ErrTooLarge)
-	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 // isPackagesList reports whether a list file name is a binary Packages index.

@@ -1,6 +1,7 @@
 package packages
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 func TestParsePackages(t *testing.T) {
 	data := "Package: a\nVersion: 1.0-1\nArchitecture: amd64\nDescription: x\n continued: not a field\n .\n\n\nPackage: b\r\nVersion: 2\r\nArchitecture: all\r\n"
 	var got []listEntry
-	if err := parsePackages([]byte(data), func(e listEntry) { got = append(got, e) }); err != nil {
+	if err := parsePackages(strings.NewReader(data), func(e listEntry) { got = append(got, e) }); err != nil {
 		t.Fatal(err)
 	}
 	want := []listEntry{{"a", "1.0-1", "amd64"}, {"b", "2", "all"}}
@@ -26,7 +27,7 @@ func TestParsePackages(t *testing.T) {
 		"not a field":      "Package: a\nVersion: 1\ngarbage\n",
 		"empty key":        ": x\n",
 	} {
-		if err := parsePackages([]byte(bad), func(listEntry) {}); err == nil {
+		if err := parsePackages(strings.NewReader(bad), func(listEntry) {}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -243,7 +244,7 @@ func FuzzParsePackages(f *testing.F) {
 	f.Add([]byte("Package: a\n Version: 1\n"))
 	f.Add([]byte("\n\n:\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_ = parsePackages(data, func(e listEntry) {
+		_ = parsePackages(bytes.NewReader(data), func(e listEntry) {
 			if e.name == "" || e.version == "" {
 				t.Fatalf("entry without name or version: %+v", e)
 			}

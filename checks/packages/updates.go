@@ -105,17 +105,7 @@ func collectAptLists(ctx context.Context, h host.Host, inv *inventory) (*aptStat
 			st.err = err
 			return st, nil
 		}
-		data, err := readList(fsys, aptListsDir+"/"+n)
-		if errors.Is(err, errors.ErrUnsupported) {
-			st.notes = append(st.notes, err.Error())
-			continue
-		}
-		if err != nil {
-			st.err = err
-			return st, nil
-		}
-		st.securityLists++
-		err = parsePackages(data, func(e listEntry) {
+		err := readList(fsys, aptListsDir+"/"+n, func(e listEntry) {
 			for _, p := range inv.lookup(e.name) {
 				if e.arch != "" && p.Arch != "" && e.arch != p.Arch {
 					continue
@@ -130,6 +120,11 @@ func collectAptLists(ctx context.Context, h host.Host, inv *inventory) (*aptStat
 				best[key] = pendingUpdate{name: p.Name, arch: p.Arch, installed: p.Version, candidate: e.version, suite: rel.describe()}
 			}
 		})
+		if errors.Is(err, errors.ErrUnsupported) {
+			st.notes = append(st.notes, err.Error())
+			continue
+		}
+		st.securityLists++
 		if err != nil {
 			st.err = fmt.Errorf("parse %s/%s: %w", aptListsDir, n, err)
 			return st, nil
