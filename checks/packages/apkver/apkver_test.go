@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/securecodehq/server-audit/checks/packages/internal/ordertest"
 )
 
 // apk-tools is not packaged for Debian, so these orderings are the reference: each group
@@ -195,26 +197,5 @@ func TestProperties(t *testing.T) {
 	for _, c := range compareCases {
 		pool = append(pool, c.a, c.b)
 	}
-	for _, a := range pool {
-		if c := Compare(a, a); c != 0 {
-			t.Fatalf("Compare(%q, %q) = %d", a, a, c)
-		}
-	}
-	for i, a := range pool {
-		for _, b := range pool[i+1:] {
-			if ab, ba := Compare(a, b), Compare(b, a); ab != -ba {
-				t.Fatalf("Compare(%q, %q) = %d but Compare(%q, %q) = %d", a, b, ab, b, a, ba)
-			}
-		}
-	}
-	for range 200000 {
-		a, b, c := pool[r.IntN(len(pool))], pool[r.IntN(len(pool))], pool[r.IntN(len(pool))]
-		ab, bc, ac := Compare(a, b), Compare(b, c), Compare(a, c)
-		if ab <= 0 && bc <= 0 && ac > 0 {
-			t.Fatalf("not transitive: %q <= %q <= %q but Compare(a, c) = %d", a, b, c, ac)
-		}
-		if ab == 0 && bc != ac {
-			t.Fatalf("equal %q and %q compare differently with %q", a, b, c)
-		}
-	}
+	ordertest.CheckPreorder(t, pool, Compare)
 }

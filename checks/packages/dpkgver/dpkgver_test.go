@@ -3,6 +3,8 @@ package dpkgver
 import (
 	"errors"
 	"testing"
+
+	"github.com/securecodehq/server-audit/checks/packages/internal/ordertest"
 )
 
 // compareCases are ordered pairs with the answer dpkg gives (each is also replayed against
@@ -212,34 +214,5 @@ func TestProperties(t *testing.T) {
 		a, b := g.pair()
 		pool = append(pool, a, b)
 	}
-	checkPreorder(t, pool, Compare)
-}
-
-// checkPreorder asserts the order axioms on every pair and on random triples of pool.
-func checkPreorder(t *testing.T, pool []string, cmp func(a, b string) int) {
-	t.Helper()
-	for _, a := range pool {
-		if c := cmp(a, a); c != 0 {
-			t.Fatalf("Compare(%q, %q) = %d, want 0", a, a, c)
-		}
-	}
-	for i, a := range pool {
-		for _, b := range pool[i+1:] {
-			ab, ba := cmp(a, b), cmp(b, a)
-			if ab != -ba || ab < -1 || ab > 1 {
-				t.Fatalf("Compare(%q, %q) = %d but Compare(%q, %q) = %d", a, b, ab, b, a, ba)
-			}
-		}
-	}
-	g := newVersionGen(2)
-	for range 200000 {
-		a, b, c := pool[g.r.IntN(len(pool))], pool[g.r.IntN(len(pool))], pool[g.r.IntN(len(pool))]
-		ab, bc, ac := cmp(a, b), cmp(b, c), cmp(a, c)
-		if ab <= 0 && bc <= 0 && ac > 0 {
-			t.Fatalf("not transitive: %q <= %q <= %q but Compare(a, c) = %d", a, b, c, ac)
-		}
-		if ab == 0 && bc != ac {
-			t.Fatalf("equal %q and %q compare differently with %q: %d vs %d", a, b, c, ac, bc)
-		}
-	}
+	ordertest.CheckPreorder(t, pool, Compare)
 }
