@@ -6,11 +6,16 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell git log -1 --format=%cI 2>/dev/null)
 LDFLAGS := -s -w -X $(PKG)/pkg/version.Version=$(VERSION) -X $(PKG)/pkg/version.Commit=$(COMMIT) -X $(PKG)/pkg/version.Date=$(DATE)
 
-.PHONY: build test lint bench fuzz generate clean
+.PHONY: build loadgen test lint bench fuzz generate clean
 
-## build: the static agent binary in bin/
+## build: the static agent and API binaries in bin/
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/server-audit ./agent/cmd/server-audit
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/server-audit-api ./server/cmd/server-audit-api
+
+## loadgen: the API load generator (see docs/benchmarks.md, "server-audit-api ingest")
+loadgen:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/server-audit-loadgen ./server/cmd/server-audit-loadgen
 
 ## test: unit and integration tests (integration tests skip when their tools are missing,
 ## and fail instead when SERVER_AUDIT_INTEGRATION=required)
@@ -33,11 +38,13 @@ bench:
 
 ## fuzz: a short run (FUZZTIME each, default 20s) of every fuzz target
 FUZZTIME ?= 20s
+# minimising a new input defaults to 60 s, during which a short run makes no progress
+FUZZMINIMIZETIME ?= 3s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg || exit 1; \
 	  done; \
 	done
 

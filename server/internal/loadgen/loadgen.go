@@ -1,0 +1,399 @@
+// Package loadgen drives POST /v1/audits of a running server-audit-api with concurrent
+// clients and, in the same run, inserts the same rows straight through pgx (server, audit,
+// results and the River job, no HTTP), so the API's overhead over the storage path it wraps
+// can be read off directly.
+//
+// Each client has its own token bound to its own address in 10.0.0.0/8 and sends that
+// address in X-Forwarded-For, so each client is a distinct server: start the API with
+// --trusted-proxies 127.0.0.1 (or the loadgen host) and the rate limits off.
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/securecodehq/server-audit/pkg/catalog"
+	"github.com/securecodehq/server-audit/pkg/report"
+	"github.com/securecodehq/server-audit/server/internal/jobs"
+	"github.com/securecodehq/server-audit/server/internal/payloadgen"
+	"github.com/securecodehq/server-audit/server/internal/store"
+)
+
+// Options configures a run.
+type Options struct {
+	// URL is the API's base URL.
+	URL string
+	// DatabaseURL is the API's database (tokens are created there; the raw phase writes there).
+	DatabaseURL string
+	// Clients is the number of concurrent clients (default 50).
+	Clients int
+	// Audits is the number of audits each measured phase sends (default 20000).
+	Audits int
+	// Warmup audits are sent through the API before measuring (default 1000).
+	Warmup int
+	// Results per audit (default 120, capped at the catalog's size).
+	Results int
+	// DBConns is the raw phase's pool size (default 20, the API's default --db-max-conns),
+	// so both paths reach PostgreSQL with the same concurrency.
+	DBConns int
+	// SkipRaw and SkipAPI leave out a phase.
+	SkipRaw, SkipAPI bool
+	// Log receives progress lines.
+	Log io.Writer
+}
+
+// Phase is the measurement of one phase.
+type Phase struct {
+	Name     string
+	Audits   int
+	Errors   map[string]int
+	Elapsed  time.Duration
+	PerSec   float64
+	P50, P99 time.Duration
+	Max      time.Duration
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Clients int
+	Results int
+	// BodyBytes and GzipBytes are the size of one payload.
+	BodyBytes, GzipBytes int
+	Raw, API             *Phase
+}
+
+// Ratio is the API's time per audit over the raw path's (the lower the better; 1 is no
+// overhead). Zero when a phase is missing.
+func (r *Report) Ratio() float64 {
+	if r.Raw == nil || r.API == nil || r.API.PerSec == 0 {
+		return 0
+	}
+	return r.Raw.PerSec / r.API.PerSec
+}
+
+// Run runs the load test.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	if opts.Clients <= 0 {
+		opts.Clients = 50
+	}
+	if opts.Audits <= 0 {
+		opts.Audits = 20000
+	}
+	if opts.Warmup < 0 {
+		opts.Warmup = 0
+	}
+	if opts.Results <= 0 {
+		opts.Results = 120
+	}
+	if opts.DBConns <= 0 {
+		opts.DBConns = 20
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	cat, err := catalog.Load()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Results > len(cat.Checks) {
+		fmt.Fprintf(opts.Log, "the catalog has %d checks: payloads carry %d results, not %d\n", len(cat.Checks), len(cat.Checks), opts.Results)
+		opts.Results = len(cat.Checks)
+	}
+	pool, err := store.OpenPool(ctx, opts.DatabaseURL, store.PoolOptions{MaxConns: int32(opts.DBConns)})
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	if err := store.CheckSchema(ctx, pool); err != nil {
+		return nil, fmt.Errorf("%w (run `server-audit-api migrate` first)", err)
+	}
+	st := store.New(pool)
+
+	tmpl, err := payloadgen.Payload(cat, "", payloadgen.Options{Results: opts.Results})
+	if err != nil {
+		return nil, err
+	}
+	plain, gz, err := payloadgen.Encode(tmpl)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Clients: opts.Clients, Results: len(tmpl.Results), BodyBytes: len(plain), GzipBytes: len(gz)}
+	run := time.Now().UTC().Format("20060102T150405")
+
+	if !opts.SkipRaw {
+		fmt.Fprintf(opts.Log, "raw pgx path: %d audits, %d clients\n", opts.Audits, opts.Clients)
+		principals, err := makeClients(ctx, st, "loadgen-raw+"+run+"@example.invalid", opts.Clients, 1)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Raw, err = runRaw(ctx, pool, st, cat, tmpl, plain, principals, opts.Audits); err != nil {
+			return nil, err
+		}
+	}
+	if !opts.SkipAPI {
+		principals, err := makeClients(ctx, st, "loadgen-api+"+run+"@example.invalid", opts.Clients, 2)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(opts.Log, "preparing %d gzip payloads\n", opts.Warmup+opts.Audits)
+		bodies, err := makeBodies(tmpl.AuditID, plain, opts.Warmup+opts.Audits)
+		if err != nil {
+			return nil, err
+		}
+		client := &http.Client{
+			Timeout: 30 * time.Second,
+			Transport: &http.Transport{
+				MaxIdleConns:        opts.Clients * 2,
+				MaxIdleConnsPerHost: opts.Clients * 2,
+				DisableCompression:  true,
+			},
+		}
+		if opts.Warmup > 0 {
+			fmt.Fprintf(opts.Log, "API warm-up: %d audits\n", opts.Warmup)
+			if _, err := runAPI(ctx, client, opts.URL, principals, bodies[:opts.Warmup]); err != nil {
+				return nil, err
+			}
+		}
+		fmt.Fprintf(opts.Log, "API: %d audits, %d clients\n", opts.Audits, opts.Clients)
+		if rep.API, err = runAPI(ctx, client, opts.URL, principals, bodies[opts.Warmup:]); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// client is one simulated server.
+type client struct {
+	secret    string
+	principal store.Principal
+	ip        netip.Addr
+}
+
+// makeClients creates an account and n tokens bound to distinct addresses 10.<net>.x.y.
+func makeClients(ctx context.Context, st *store.Store, email string, n int, net byte) ([]client, error) {
+	out := make([]client, 0, n)
+	for i := range n {
+		ip := netip.AddrFrom4([4]byte{10, net, byte((i + 1) >> 8), byte(i + 1)})
+		secret, tok, err := st.CreateToken(ctx, email, ip)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, client{secret: secret, ip: ip, principal: store.Principal{TokenID: tok.ID, AccountID: tok.AccountID, BoundIP: ip}})
+	}
+	return out, nil
+}
+
+// makeBodies returns n gzip bodies of plain, each with a fresh UUIDv7 in place of the
+// template's audit id (36 bytes for 36 bytes, so the JSON stays valid).
+func makeBodies(templateID string, plain []byte, n int) ([][]byte, error) {
+	at := bytes.Index(plain, []byte(`"audit_id":"`+templateID+`"`))
+	if at < 0 {
+		return nil, errors.New("loadgen: audit_id not found in the template payload")
+	}
+	at += len(`"audit_id":"`)
+	out := make([][]byte, n)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	workers := 4
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := slices.Clone(plain)
+			for i := w; i < n; i += workers {
+				id, err := report.NewAuditID(time.Now())
+				if err != nil {
+					firstErr.Store(err)
+					return
+				}
+				copy(buf[at:], id)
+				out[i] = payloadgen.Gzip(buf)
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// runAPI posts bodies with the clients, each client sending its share sequentially.
+func runAPI(ctx context.Context, hc *http.Client, baseURL string, clients []client, bodies [][]byte) (*Phase, error) {
+	url := strings.TrimSuffix(baseURL, "/") + "/v1/audits"
+	var next atomic.Int64
+	lat := make([]time.Duration, len(bodies))
+	var mu sync.Mutex
+	errs := map[string]int{}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(bodies) {
+					return
+				}
+				t0 := time.Now()
+				status, err := post(ctx, hc, url, c, bodies[i])
+				lat[i] = time.Since(t0)
+				if err != nil || status != http.StatusAccepted {
+					key := fmt.Sprint(status)
+					if err != nil {
+						key = "transport: " + err.Error()
+					}
+					mu.Lock()
+					errs[key]++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return summarize("api", lat, time.Since(start), errs), nil
+}
+
+func post(ctx context.Context, hc *http.Client, url string, c client, body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.secret)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("X-Forwarded-For", c.ip.String())
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// runRaw stores n audits with the exact statements the ingest transaction runs, without
+// HTTP, decoding or authentication.
+func runRaw(ctx context.Context, pool *pgxpool.Pool, st *store.Store, cat *catalog.Catalog, tmpl *report.Payload, plain []byte, clients []client, n int) (*Phase, error) {
+	rc, err := jobs.NewClient(pool, st, cat, slog.New(slog.DiscardHandler), jobs.Options{})
+	if err != nil {
+		return nil, err
+	}
+	hash := sha256.Sum256(plain)
+	var next atomic.Int64
+	lat := make([]time.Duration, n)
+	var mu sync.Mutex
+	errs := map[string]int{}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				p := *tmpl
+				id, err := report.NewAuditID(time.Now())
+				if err == nil {
+					p.AuditID = id
+					t0 := time.Now()
+					err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+						ok, err := store.InsertAudit(ctx, tx, &store.NewAudit{
+							AccountID: c.principal.AccountID, TokenID: c.principal.TokenID,
+							ServerIP: c.ip, Payload: &p, BodySHA256: hash,
+						})
+						if err != nil {
+							return err
+						}
+						if !ok {
+							return errors.New("duplicate audit id")
+						}
+						if _, err := store.CopyResults(ctx, tx, &p); err != nil {
+							return err
+						}
+						_, err = rc.InsertTx(ctx, tx, jobs.GenerateReportArgs{AuditID: p.AuditID}, nil)
+						return err
+					})
+					lat[i] = time.Since(t0)
+				}
+				if err != nil {
+					mu.Lock()
+					errs[err.Error()]++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return summarize("raw", lat, time.Since(start), errs), nil
+}
+
+func summarize(name string, lat []time.Duration, elapsed time.Duration, errs map[string]int) *Phase {
+	sorted := slices.Clone(lat)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	pct := func(p float64) time.Duration {
+		if len(sorted) == 0 {
+			return 0
+		}
+		return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
+	}
+	return &Phase{
+		Name: name, Audits: len(lat), Errors: errs, Elapsed: elapsed,
+		PerSec: float64(len(lat)) / elapsed.Seconds(),
+		P50:    pct(0.50), P99: pct(0.99), Max: sorted[len(sorted)-1],
+	}
+}
+
+// Print writes the report as text.
+func (r *Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "clients %d, %d results per audit, payload %d bytes (%d gzip)\n", r.Clients, r.Results, r.BodyBytes, r.GzipBytes)
+	for _, p := range []*Phase{r.Raw, r.API} {
+		if p == nil {
+			continue
+		}
+		fmt.Fprintf(w, "%-4s %6d audits in %6.2fs  %7.0f audits/s  p50 %6.2fms  p99 %6.2fms  max %6.2fms  errors %d\n",
+			p.Name, p.Audits, p.Elapsed.Seconds(), p.PerSec, ms(p.P50), ms(p.P99), ms(p.Max), total(p.Errors))
+		for k, v := range p.Errors {
+			fmt.Fprintf(w, "     %d × %s\n", v, k)
+		}
+	}
+	if ratio := r.Ratio(); ratio > 0 {
+		fmt.Fprintf(w, "API time per audit / raw pgx time per audit: %.2f×\n", ratio)
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
