@@ -20,10 +20,11 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/securecodehq/server-audit/pkg/catalog"
 	"github.com/securecodehq/server-audit/pkg/report"
+
+	"github.com/securecodehq/server-audit/pkg/textsafe"
 )
 
 // Options configures rendering.
@@ -250,49 +251,10 @@ func sortedResults(results []report.Result) []report.Result {
 // characters (C0 except tab and newline, DEL, C1) and the non-characters U+FFFE/U+FFFF
 // become visible escapes (\x1b, \u0085). Tabs and newlines are kept; callers that need a
 // single line split or replace them.
-func visible(s string) string {
-	clean := true
-	for _, c := range s {
-		if c == utf8.RuneError || needsEscape(c) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		c, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case c == utf8.RuneError && size <= 1:
-			b.WriteRune(utf8.RuneError)
-		case c < 0x80 && needsEscape(c):
-			fmt.Fprintf(&b, `\x%02x`, c)
-		case needsEscape(c):
-			fmt.Fprintf(&b, `\u%04x`, c)
-		default:
-			b.WriteRune(c)
-		}
-		i += size
-	}
-	return b.String()
-}
+func visible(s string) string { return textsafe.Escape(s, needsEscape) }
 
 // needsEscape reports whether visible escapes c.
-func needsEscape(c rune) bool {
-	switch {
-	case c == '\t' || c == '\n':
-		return false
-	case c < 0x20 || c == 0x7f:
-		return true
-	case c >= 0x80 && c <= 0x9f:
-		return true
-	case c == 0xfffe || c == 0xffff:
-		return true
-	}
-	return false
-}
+func needsEscape(c rune) bool { return c != '\t' && c != '\n' && textsafe.Control(c) }
 
 // lines splits text into its lines after making it visible; "" gives no lines. CRLF counts
 // as a newline, tabs become spaces and trailing newlines add no empty lines.

@@ -7,6 +7,8 @@ import (
 	"unicode"
 
 	"github.com/securecodehq/server-audit/pkg/report"
+
+	"github.com/securecodehq/server-audit/pkg/textsafe"
 )
 
 // mdSpecial lists the characters that are markup in GitHub-flavoured Markdown inline text
@@ -78,7 +80,7 @@ func mdCatalog(s, sep string, cell bool) string {
 				n++
 			}
 			fence := l[start:n]
-			end := closingFence(l[n:], len(fence))
+			end := textsafe.ClosingFence(l[n:], len(fence))
 			if end < 0 {
 				b.WriteString(mdEscape(fence))
 				l = l[n:]
@@ -94,25 +96,6 @@ func mdCatalog(s, sep string, cell bool) string {
 		ls[i] = b.String()
 	}
 	return strings.Join(ls, sep)
-}
-
-// closingFence returns the offset in s of the first run of exactly n backticks, or -1.
-func closingFence(s string, n int) int {
-	for i := 0; i < len(s); {
-		if s[i] != '`' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && s[j] == '`' {
-			j++
-		}
-		if j-i == n {
-			return i
-		}
-		i = j
-	}
-	return -1
 }
 
 // mdCode formats one line as a code span, with a backtick fence longer than any run of

@@ -6,7 +6,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/securecodehq/server-audit/pkg/textsafe"
 )
 
 // clean makes one value from the payload safe to show on one line: invalid UTF-8 becomes
@@ -14,50 +15,19 @@ import (
 // characters, line and paragraph separators and the non-characters U+FFFE/U+FFFF become
 // visible escapes such as \x1b or \u202e, so that a value can neither break a line nor
 // reorder the text around it.
-func clean(s string) string {
-	ok := true
-	for _, c := range s {
-		if c == utf8.RuneError || hidden(c) {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		c, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case c == utf8.RuneError && size <= 1:
-			b.WriteRune(utf8.RuneError)
-		case c < 0x80 && hidden(c):
-			fmt.Fprintf(&b, `\x%02x`, c)
-		case hidden(c):
-			fmt.Fprintf(&b, `\u%04x`, c)
-		default:
-			b.WriteRune(c)
-		}
-		i += size
-	}
-	return b.String()
-}
+func clean(s string) string { return textsafe.Escape(s, hidden) }
 
 // hidden reports whether clean escapes c.
 func hidden(c rune) bool {
 	switch {
-	case c < 0x20 || c == 0x7f:
-		return true
-	case c >= 0x80 && c <= 0x9f:
+	case textsafe.Control(c):
 		return true
 	case c == 0x061c || c == 0x200e || c == 0x200f:
 		return true
 	case c >= 0x202a && c <= 0x202e, c >= 0x2066 && c <= 0x2069:
 		return true
-	case c == 0x2028 || c == 0x2029 || c == 0xfeff || c == 0xfffe || c == 0xffff:
-		return true
 	}
-	return false
+	return c == 0x2028 || c == 0x2029 || c == 0xfeff
 }
 
 // fact is a fact in display form: its key and its value, or its items for a list.
@@ -316,7 +286,7 @@ func parseSpans(l string) []seg {
 			n++
 		}
 		fence := n - start
-		end := closingFence(l[n:], fence)
+		end := textsafe.ClosingFence(l[n:], fence)
 		if end < 0 {
 			prose.WriteString(l[start:n])
 			l = l[n:]
@@ -337,23 +307,4 @@ func parseSpans(l string) []seg {
 		out = append(out, text(prose.String()))
 	}
 	return out
-}
-
-// closingFence returns the offset in s of the first run of exactly n backticks, or -1.
-func closingFence(s string, n int) int {
-	for i := 0; i < len(s); {
-		if s[i] != '`' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && s[j] == '`' {
-			j++
-		}
-		if j-i == n {
-			return i
-		}
-		i = j
-	}
-	return -1
 }
