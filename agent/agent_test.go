@@ -474,7 +474,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"run", "--config", badConfig}, "reason is required"},
 		{[]string{"run", "--config", typoConfig}, "unknown check"},
 		{[]string{"run", "--timeout", "0s"}, "timeout"},
-		{[]string{"run", "--token", "abc"}, "not available"},
+		{[]string{"run", "--token", "abc", "--endpoint", "http://192.0.2.1"}, "plain http:// is refused"},
+		{[]string{"run", "--endpoint", "https://example.com"}, "need an upload token"},
 		{[]string{"frobnicate"}, "unknown command"},
 		{[]string{"checks", "explain", "system.nope"}, "unknown check"},
 		{[]string{"run", "extra-arg"}, "unknown command"},
@@ -490,9 +491,29 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestTokenIsNeverEchoed(t *testing.T) {
-	res := runAgent(t, "run", "--token", "sa_secret_token_value_123")
-	if res.code != 2 || bytes.Contains(append(res.stdout, res.stderr...), []byte("sa_secret_token_value_123")) {
+	// Nothing listens on port 1 of loopback: the upload fails fast, is retried until the
+	// deadline and spooled, with every message and the spool free of the token.
+	state := t.TempDir()
+	res := runAgent(t, "run", "--token", "sa_secret_token_value_123", "--endpoint", "http://127.0.0.1:1",
+		"--upload-timeout", "2s", "--state-dir", state, "--verbose")
+	if res.code != 3 || bytes.Contains(append(res.stdout, res.stderr...), []byte("sa_secret_token_value_123")) {
 		t.Fatalf("exit %d, output must not repeat the token: %s%s", res.code, res.stdout, res.stderr)
+	}
+	entries, _ := filepath.Glob(filepath.Join(state, "spool", "*.json"))
+	if len(entries) != 1 {
+		t.Fatalf("spool holds %d payloads, want 1", len(entries))
+	}
+	data, err := os.ReadFile(entries[0])
+	if err != nil || bytes.Contains(data, []byte("sa_secret_token_value_123")) {
+		t.Errorf("spooled payload (%v) must not contain the token", err)
+	}
+	dryState := t.TempDir()
+	res = runAgent(t, "run", "--dry-run", "--token", "sa_secret_token_value_123", "--endpoint", "http://127.0.0.1:1", "--state-dir", dryState)
+	if res.code > 1 || bytes.Contains(res.stderr, []byte("upload")) {
+		t.Errorf("--dry-run with a token must not upload: exit %d\n%s", res.code, res.stderr)
+	}
+	if des, _ := os.ReadDir(dryState); len(des) != 0 {
+		t.Errorf("--dry-run wrote to the state directory: %v", des)
 	}
 }
 

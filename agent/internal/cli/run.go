@@ -16,6 +16,7 @@ import (
 
 	"github.com/securecodehq/server-audit/agent/internal/config"
 	"github.com/securecodehq/server-audit/agent/internal/scan"
+	"github.com/securecodehq/server-audit/agent/internal/upload"
 	"github.com/securecodehq/server-audit/checks"
 	"github.com/securecodehq/server-audit/checks/all"
 	"github.com/securecodehq/server-audit/checks/host"
@@ -24,9 +25,10 @@ import (
 	"github.com/securecodehq/server-audit/pkg/report"
 )
 
-// objectKeyPath holds the per-host secret that object names are hashed under. The upload
-// path creates it; a run without it uses a throwaway key.
-const objectKeyPath = "/var/lib/server-audit/object.key"
+// objectKeyName is the file under the state directory holding the per-host secret that
+// object names are hashed under. An upload creates it; a run without it uses a throwaway
+// key.
+const objectKeyName = "object.key"
 
 // DefaultTimeout bounds a whole run.
 const DefaultTimeout = 60 * time.Second
@@ -49,8 +51,8 @@ type runOptions struct {
 	timeout     time.Duration
 	strict      bool
 	configPath  string
-	token       string
 	verbose     bool
+	upload      uploadFlags
 }
 
 func newRunCommand(streams Streams) *cobra.Command {
@@ -64,11 +66,22 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usa
 configuration error; 3 upload failed and the payload was spooled; 4 checks errored and
 --strict was given (4 takes precedence over 1).
 
---dry-run guarantees that nothing is sent and nothing is written outside the files you name.
+With an upload token the redacted results are sent to the API (HTTPS only) and the report
+URL and score are printed. The token comes from --token, --token-file, $SERVER_AUDIT_TOKEN,
+token_file / token in the configuration, or /etc/server-audit/token when it exists, in that
+order; without any, nothing is sent. --token is visible to every
+user in the process list: prefer a token file (mode 0600, e.g. /etc/server-audit/token).
+When the upload fails the payload is spooled in <state-dir>/spool and sent first by the
+next run; 'server-audit spool list|flush' inspects and sends the spool.
+
+--dry-run guarantees that nothing is sent and nothing is written outside the files you name
+(no network, no spool), even with a token.
 --payload-file writes the exact redacted payload an upload would send, for inspection.`,
 		Example: `  server-audit run --dry-run
   server-audit run --dry-run --output sarif --output-file audit.sarif --fail-on medium
-  server-audit run --root /mnt/image --only system --output json`,
+  server-audit run --root /mnt/image --only system --output json
+  server-audit run --token-file /etc/server-audit/token
+  SERVER_AUDIT_TOKEN=sat_... server-audit run --endpoint https://audit.example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAudit(cmd.Context(), streams, opts, cmd.Flags().Changed("fail-on"), cmd.Flags().Changed("config"))
@@ -85,9 +98,9 @@ configuration error; 3 upload failed and the payload was spooled; 4 checks error
 	f.StringVar(&opts.root, "root", "/", "audit an offline root directory (mounted image, --root /host in a container)")
 	f.DurationVar(&opts.timeout, "timeout", DefaultTimeout, "deadline for the whole run; checks still running are reported as errors")
 	f.BoolVar(&opts.strict, "strict", false, "exit 4 when any check errored")
-	f.StringVar(&opts.configPath, "config", config.DefaultPath, "configuration file (fail_on, skip, suppress)")
-	f.StringVar(&opts.token, "token", "", "upload token (not available in this release)")
-	f.BoolVarP(&opts.verbose, "verbose", "v", false, "log each check to stderr")
+	f.StringVar(&opts.configPath, "config", config.DefaultPath, "configuration file (fail_on, skip, suppress, endpoint, token_file, ca_file)")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "log each check and each upload attempt to stderr (never the token)")
+	opts.upload.bind(f)
 	completeChecks := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return checkCompletions(), cobra.ShellCompDirectiveNoFileComp
 	}
@@ -108,10 +121,6 @@ func runAudit(ctx context.Context, streams Streams, opts *runOptions, failOnSet,
 		ctx = context.Background()
 	}
 	logger := newLogger(streams.Err, opts.verbose)
-	if opts.token != "" {
-		return usageErrorf("--token: uploading results is not available in this release of server-audit; " +
-			"run without --token (or with --dry-run) for a local report, and --payload-file to see exactly what an upload would send")
-	}
 	if !slices.Contains(format.Names(), opts.output) {
 		return usageErrorf("--output %q: want one of %s", opts.output, strings.Join(format.Names(), ", "))
 	}
@@ -132,6 +141,15 @@ func runAudit(ctx context.Context, streams Streams, opts *runOptions, failOnSet,
 	}
 	if !slices.Contains(failOnLevels, failOn) {
 		return usageErrorf("fail-on %q: want one of %s", failOn, strings.Join(failOnLevels, ", "))
+	}
+	var client *upload.Client
+	if opts.dryRun {
+		logger.Debug("dry run: nothing is sent and the spool is not touched")
+	} else {
+		client, err = opts.upload.newUploadClient(cfg, os.Getenv, logger, opts.verbose)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
 	}
 
 	list := all.Checks()
@@ -162,15 +180,30 @@ func runAudit(ctx context.Context, streams Streams, opts *runOptions, failOnSet,
 		return &exitError{code: ExitUsage, err: err}
 	}
 
+	var payload []byte
+	if opts.payloadFile != "" || client != nil {
+		if payload, err = buildPayload(rep, cat, opts.upload.stateDir, client != nil); err != nil {
+			return &exitError{code: ExitUsage, err: err}
+		}
+	}
 	if opts.payloadFile != "" {
-		if err := writePayload(rep, cat, opts.payloadFile); err != nil {
+		if err := writeFileAtomic(opts.payloadFile, payload, 0o600); err != nil {
 			return &exitError{code: ExitUsage, err: err}
 		}
 	}
 	if err := writeReport(streams, rep, cat, opts); err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
-	return exitFor(rep, failOn, opts.strict)
+	status := exitFor(rep, failOn, opts.strict)
+	if client != nil {
+		// An upload failure takes precedence over the findings' status: a scheduled run
+		// must make it visible.
+		if err := deliver(context.WithoutCancel(ctx), streams.Err, client, opts.upload.stateDir, opts.upload.uploadTimeout,
+			cat, &upload.Item{AuditID: rep.AuditID, Payload: payload}, scoreText(rep), logger); err != nil {
+			return err
+		}
+	}
+	return status
 }
 
 // exitFor maps a report to the exit status: 4 for errors under --strict, else 1 for a
@@ -233,25 +266,29 @@ func scoreText(rep *report.Report) string {
 	return fmt.Sprintf("%d/100, grade %s", rep.Summary.Score, rep.Summary.Grade)
 }
 
-func writePayload(rep *report.Report, cat *catalog.Catalog, path string) error {
-	key, err := readObjectKey()
+// buildPayload returns the exact bytes an upload sends. The object key is created under
+// stateDir when create is set (an upload), only read otherwise.
+func buildPayload(rep *report.Report, cat *catalog.Catalog, stateDir string, create bool) ([]byte, error) {
+	var key []byte
+	var err error
+	if create {
+		key, err = ensureObjectKey(stateDir)
+	} else {
+		key, err = readObjectKey(stateDir)
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	payload, err := rep.Payload(cat, report.PayloadOptions{ObjectKey: key})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	data, err := payload.Marshal()
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, data, 0o600)
+	return payload.Marshal()
 }
 
 // readObjectKey returns the per-host object key, or nil when none exists yet.
-func readObjectKey() ([]byte, error) {
-	key, err := os.ReadFile(objectKeyPath)
+func readObjectKey(stateDir string) ([]byte, error) {
+	key, err := os.ReadFile(filepath.Join(stateDir, objectKeyName))
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
 		return nil, nil
 	}

@@ -7,6 +7,10 @@
 //	  - check: system.ip-forwarding
 //	    reason: this host routes traffic for the VPN
 //	    until: 2027-06-30    # optional; the suppression lapses after this date
+//	endpoint: https://api.securecodehq.com   # API base URL (like --endpoint)
+//	token_file: /etc/server-audit/token      # file holding the upload token (like --token-file)
+//	token: sat_...           # the token itself; the file must then be readable by root only
+//	ca_file: /etc/server-audit/ca.pem        # extra CA certificates (like --ca-file)
 //
 // Unknown keys, unknown check IDs and suppressions without a reason are errors: a typo must
 // not silently change what is audited.
@@ -40,6 +44,23 @@ type Config struct {
 	Skip []string `yaml:"skip"`
 	// Suppress lists suppressed checks.
 	Suppress []Suppression `yaml:"suppress"`
+	// Endpoint is the API base URL for uploads.
+	Endpoint string `yaml:"endpoint"`
+	// Token is an upload token. A configuration holding one should be mode 0600
+	// (see TokenExposed); TokenFile is the better place.
+	Token string `yaml:"token"`
+	// TokenFile names a file holding the upload token.
+	TokenFile string `yaml:"token_file"`
+	// CAFile names a PEM file of CA certificates trusted for uploads.
+	CAFile string `yaml:"ca_file"`
+	// Mode is the permission bits of the file read (zero when none was read).
+	Mode fs.FileMode `yaml:"-"`
+}
+
+// TokenExposed reports whether the configuration holds a token and other users than its
+// owner may read the file.
+func (c *Config) TokenExposed() bool {
+	return c.Token != "" && c.Mode&0o077 != 0
 }
 
 // Suppression suppresses one check or family with a reason.
@@ -75,6 +96,10 @@ func Load(path string, explicit bool) (*Config, error) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(io.LimitReader(f, maxSize+1)); err != nil {
 		return nil, fmt.Errorf("read config %s: %w", path, err)
@@ -87,6 +112,9 @@ func Load(path string, explicit bool) (*Config, error) {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	cfg.Path = path
+	if st.Mode().IsRegular() {
+		cfg.Mode = st.Mode().Perm()
+	}
 	return cfg, nil
 }
 

@@ -71,3 +71,32 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load(good) = %+v, %v", cfg, err)
 	}
 }
+
+func TestUploadKeysAndTokenExposure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	body := "endpoint: https://audit.example.com\ntoken_file: /etc/server-audit/token\nca_file: /etc/server-audit/ca.pem\ntoken: sat_example\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Endpoint != "https://audit.example.com" || cfg.TokenFile != "/etc/server-audit/token" ||
+		cfg.CAFile != "/etc/server-audit/ca.pem" || cfg.Token != "sat_example" {
+		t.Errorf("upload keys not read: %+v", cfg)
+	}
+	if !cfg.TokenExposed() {
+		t.Error("a 0644 configuration holding a token must be reported as exposed")
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = Load(path, true); err != nil || cfg.TokenExposed() {
+		t.Errorf("a 0600 configuration is not exposed: %v, %v", cfg.Mode, err)
+	}
+	if (&Config{Mode: 0o644}).TokenExposed() {
+		t.Error("a configuration without a token exposes nothing")
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v5"
 )
 
@@ -121,6 +123,12 @@ func toProblem(err error) *Problem {
 	if errors.As(err, &p) {
 		return p
 	}
+	if databaseUnavailable(err) {
+		q := problem(http.StatusServiceUnavailable, CodeUnavailable, "the database is unavailable; retry later")
+		q.cause = err
+		q.retryAfter = 2 * time.Second
+		return q
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		q := problem(http.StatusServiceUnavailable, CodeTimeout, "the request did not complete in time")
 		q.cause = err
@@ -146,6 +154,21 @@ func toProblem(err error) *Problem {
 		}
 	}
 	return internalError(err)
+}
+
+// databaseUnavailable recognises a database that cannot be reached or is shutting down
+// (connection refused, connection lost, SQLSTATE classes 08 and 57P). The request did not
+// complete and may be retried: uploads are idempotent.
+func databaseUnavailable(err error) bool {
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	return pgconn.SafeToRetry(err)
 }
 
 // writeProblem sends p as application/problem+json.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v5"
 
 	"github.com/securecodehq/server-audit/server/internal/store"
@@ -144,6 +145,9 @@ func TestToProblem(t *testing.T) {
 		{fmt.Errorf("op: %w", timeoutErr{}), CodeInternal, 500},
 		{problem(403, CodeIPMismatch, "x"), CodeIPMismatch, 403},
 		{fmt.Errorf("query: %w", context.DeadlineExceeded), CodeTimeout, 503},
+		{fmt.Errorf("ingest: %w", &pgconn.PgError{Code: "57P01"}), CodeUnavailable, 503},
+		{fmt.Errorf("ingest: %w", &pgconn.PgError{Code: "08006"}), CodeUnavailable, 503},
+		{fmt.Errorf("ingest: %w", &pgconn.PgError{Code: "23505"}), CodeInternal, 500},
 	} {
 		p := toProblem(tc.err)
 		if p.code != tc.code || p.Status != tc.st || p.Type != ProblemTypeBase+tc.code || p.Title == "" {
@@ -179,5 +183,19 @@ func TestTokenCache(t *testing.T) {
 	off.put(h, store.Principal{TokenID: 7}, now)
 	if _, ok := off.get(h, now); ok {
 		t.Fatal("disabled cache served an entry")
+	}
+}
+
+func TestUnreachableDatabaseIsRetryable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Nothing listens on port 1 of loopback: a real connect error from pgx.
+	_, err := pgconn.Connect(ctx, "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2")
+	if err == nil {
+		t.Skip("something listens on 127.0.0.1:1")
+	}
+	p := toProblem(fmt.Errorf("ingest: %w", err))
+	if p.code != CodeUnavailable || p.Status != 503 || p.retryAfter <= 0 {
+		t.Fatalf("connect error %v -> %+v", err, p)
 	}
 }
