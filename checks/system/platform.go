@@ -85,18 +85,19 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// readMounts reads the mount table of the audited system: the agent's own on a live host,
-// PID 1's when a host's procfs is mounted under an offline root.
+// readMounts reads the mount table of the audited system: PID 1's, which is the host's
+// even when the agent runs in a private mount namespace (a systemd unit with PrivateTmp or
+// ProtectSystem sees remounted copies of /tmp and /), or, on a live host where PID 1's is
+// not readable (not root), the agent's own.
 func readMounts(h host.Host) ([]mountEntry, error) {
 	proc, err := h.Proc()
 	if err != nil {
 		return nil, err
 	}
-	name := "/self/mountinfo"
-	if !h.Live() {
-		name = "/1/mountinfo"
+	data, err := host.ReadFile(proc, "/1/mountinfo")
+	if err != nil && h.Live() {
+		data, err = host.ReadFile(proc, "/self/mountinfo")
 	}
-	data, err := host.ReadFile(proc, name)
 	if err != nil {
 		return nil, err
 	}
