@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell git log -1 --format=%cI 2>/dev/null)
 LDFLAGS := -s -w -X $(PKG)/pkg/version.Version=$(VERSION) -X $(PKG)/pkg/version.Commit=$(COMMIT) -X $(PKG)/pkg/version.Date=$(DATE)
 
-.PHONY: build loadgen test lint bench fuzz generate clean
+.PHONY: build loadgen test lint bench fuzz generate clean man release-check release-snapshot
 
 ## build: the static agent and API binaries in bin/
 build:
@@ -48,5 +48,18 @@ fuzz:
 	  done; \
 	done
 
+## man: man pages and shell completions of both binaries in build/docs/
+man:
+	sh scripts/release-docs.sh
+
+## release-check: validate .goreleaser.yaml and shellcheck install.sh (goreleaser v2, shellcheck)
+release-check:
+	goreleaser check
+	shellcheck --shell=sh install.sh scripts/release-docs.sh packaging/scripts/*.sh
+
+## release-snapshot: every release artifact in dist/, offline (see docs/deploy.md)
+release-snapshot:
+	goreleaser release --snapshot --clean --skip=publish,sign,sbom
+
 clean:
-	rm -rf bin dist
+	rm -rf bin dist build

@@ -95,7 +95,8 @@ results: states, numbers, versions. See 'server-audit run --help'.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err}
 	})
-	root.AddCommand(newRunCommand(streams), newChecksCommand(streams), newVersionCommand(streams), newSpoolCommand(streams))
+	root.AddCommand(newRunCommand(streams), newChecksCommand(streams), newVersionCommand(streams),
+		newScheduleCommand(streams), newGendocsCommand(), newSpoolCommand(streams))
 	return root
 }
 

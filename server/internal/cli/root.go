@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/securecodehq/server-audit/internal/gendocs"
 	"github.com/securecodehq/server-audit/pkg/version"
 	"github.com/securecodehq/server-audit/server/internal/config"
 	"github.com/securecodehq/server-audit/server/internal/store"
@@ -92,7 +93,7 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	config.BindCommon(root.PersistentFlags(), &e.common)
-	root.AddCommand(newServeCmd(e), newMigrateCmd(e), newTokenCmd(e))
+	root.AddCommand(newServeCmd(e), newMigrateCmd(e), newTokenCmd(e), gendocs.Command())
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }
