@@ -132,11 +132,11 @@ func (s FactSchema) Normalize(v any, hash ObjectHasher) (any, error) {
 	case FactInt, FactPort:
 		out := make([]int64, 0, len(items))
 		for _, item := range items {
-			n, err := s.normalizeScalar(item, hash)
+			n, err := s.normalizeInt(item)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, n.(int64))
+			out = append(out, n)
 		}
 		return out, nil
 	case FactBool:
@@ -144,11 +144,15 @@ func (s FactSchema) Normalize(v any, hash ObjectHasher) (any, error) {
 	default:
 		out := make([]string, 0, len(items))
 		for _, item := range items {
-			str, err := s.normalizeScalar(item, hash)
+			str, ok := item.(string)
+			if !ok {
+				return nil, fmt.Errorf("want string, got %T", item)
+			}
+			norm, err := s.normalizeString(str, hash)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, str.(string))
+			out = append(out, norm)
 		}
 		return out, nil
 	}
@@ -189,59 +193,75 @@ func (s FactSchema) ValidateWire(v any) (any, error) {
 func (s FactSchema) normalizeScalar(v any, hash ObjectHasher) (any, error) {
 	switch s.Type {
 	case FactBool:
-		b, ok := v.(bool)
-		if !ok {
+		if _, ok := v.(bool); !ok {
 			return nil, fmt.Errorf("want bool, got %T", v)
 		}
-		return b, nil
+		return v, nil
 	case FactInt, FactPort:
-		n, err := toInt64(v)
+		n, err := s.normalizeInt(v)
 		if err != nil {
 			return nil, err
 		}
-		lo, hi := int64(1), int64(65535)
-		if s.Type == FactInt {
-			lo, hi = *s.Min, *s.Max
-		}
-		if n < lo || n > hi {
-			return nil, fmt.Errorf("value out of range [%d, %d]", lo, hi)
-		}
 		return n, nil
-	case FactEnum:
+	case FactEnum, FactVersion, FactObject:
 		str, ok := v.(string)
 		if !ok {
 			return nil, fmt.Errorf("want string, got %T", v)
 		}
+		out, err := s.normalizeString(str, hash)
+		if err != nil {
+			return nil, err
+		}
+		if out == str {
+			return v, nil // already boxed: no new allocation
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unknown fact type %q", s.Type)
+}
+
+// normalizeInt checks an int or port value against its range.
+func (s FactSchema) normalizeInt(v any) (int64, error) {
+	n, err := toInt64(v)
+	if err != nil {
+		return 0, err
+	}
+	lo, hi := int64(1), int64(65535)
+	if s.Type == FactInt {
+		lo, hi = *s.Min, *s.Max
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("value out of range [%d, %d]", lo, hi)
+	}
+	return n, nil
+}
+
+// normalizeString checks or converts an enum, version or object value.
+func (s FactSchema) normalizeString(str string, hash ObjectHasher) (string, error) {
+	switch s.Type {
+	case FactEnum:
 		if slices.Contains(s.Values, str) {
 			return str, nil
 		}
 		return OtherValue, nil
 	case FactVersion:
-		str, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("want string, got %T", v)
-		}
 		if !VersionPattern.MatchString(str) {
-			return nil, errors.New("not a version string")
+			return "", errors.New("not a version string")
 		}
 		return str, nil
 	case FactObject:
-		str, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("want string, got %T", v)
-		}
 		if hash == nil {
 			if !ObjectPattern.MatchString(str) {
-				return nil, errors.New("not an object id")
+				return "", errors.New("not an object id")
 			}
 			return str, nil
 		}
 		if str == "" {
-			return nil, errors.New("empty object name")
+			return "", errors.New("empty object name")
 		}
 		return hash(str), nil
 	}
-	return nil, fmt.Errorf("unknown fact type %q", s.Type)
+	return "", fmt.Errorf("unknown fact type %q", s.Type)
 }
 
 func toInt64(v any) (int64, error) {

@@ -181,18 +181,17 @@ func (p *Payload) Validate(cat *catalog.Catalog) error {
 	if !slices.Contains(knownOS, h.OS) && h.OS != catalog.OtherValue {
 		return errors.New("host.os is not a known value")
 	}
-	for name, value := range map[string]string{"arch": h.Arch, "distro": h.Distro} {
-		known := knownArch
-		if name == "distro" {
-			known = knownDistros
-		}
-		if value != "" && value != catalog.OtherValue && !slices.Contains(known, value) {
-			return fmt.Errorf("host.%s is not a known value", name)
+	for _, f := range [...]struct {
+		name, value string
+		known       []string
+	}{{"arch", h.Arch, knownArch}, {"distro", h.Distro, knownDistros}} {
+		if f.value != "" && f.value != catalog.OtherValue && !slices.Contains(f.known, f.value) {
+			return fmt.Errorf("host.%s is not a known value", f.name)
 		}
 	}
-	for name, value := range map[string]string{"distro_version": h.DistroVersion, "kernel": h.Kernel} {
-		if value != "" && !catalog.VersionPattern.MatchString(value) {
-			return fmt.Errorf("host.%s is not a version", name)
+	for _, f := range [...]struct{ name, value string }{{"distro_version", h.DistroVersion}, {"kernel", h.Kernel}} {
+		if f.value != "" && !catalog.VersionPattern.MatchString(f.value) {
+			return fmt.Errorf("host.%s is not a version", f.name)
 		}
 	}
 	if !slices.Contains(score.Grades(), p.Grade) {

@@ -21,6 +21,7 @@ func main() {
 	flag.IntVar(&o.Warmup, "warmup", 1000, "API warm-up audits, not measured")
 	flag.IntVar(&o.Results, "results", 120, "results per audit (capped at the catalog's size)")
 	flag.IntVar(&o.DBConns, "db-conns", 20, "connection pool size of the raw phase (match the API's --db-max-conns)")
+	flag.IntVar(&o.Rounds, "rounds", 2, "blocks per phase, run in ABBA order (raw, API, API, raw, …)")
 	flag.BoolVar(&o.SkipRaw, "skip-raw", false, "skip the raw pgx phase")
 	flag.BoolVar(&o.SkipAPI, "skip-api", false, "skip the API phase")
 	flag.Parse()

@@ -95,7 +95,14 @@ type internTable map[string]interned
 type interned struct {
 	s string
 	v any
+	// n is the string as a json.Number boxed in an interface, for the integers the table
+	// holds (0 to internedIntegers-1).
+	n any
 }
+
+// internedIntegers bounds the integers the table holds as numbers: every small count and the
+// well-known ports, 0 to 1023.
+const internedIntegers = 1024
 
 // newInternTable builds the table from the catalog.
 func newInternTable(cat *catalog.Catalog) internTable {
@@ -120,6 +127,15 @@ func newInternTable(cat *catalog.Catalog) internTable {
 		add(string(r))
 	}
 	add(catalog.OtherValue)
+	for i := range internedIntegers {
+		lit := strconv.Itoa(i)
+		e, ok := t[lit]
+		if !ok {
+			e = interned{s: lit, v: lit}
+		}
+		e.n = json.Number(lit)
+		t[lit] = e
+	}
 	return t
 }
 
@@ -137,6 +153,15 @@ func (t internTable) value(b []byte) any {
 		return e.v
 	}
 	return string(b)
+}
+
+// number returns a number literal as a json.Number in an interface, shared when the table
+// knows it.
+func (t internTable) number(b []byte) any {
+	if e, ok := t[string(b)]; ok && e.n != nil {
+		return e.n
+	}
+	return json.Number(b)
 }
 
 func (s *scanner) ws() {
@@ -227,6 +252,12 @@ func (s *scanner) strInto(dst *string) bool {
 
 // number returns the literal of a JSON number (RFC 8259 grammar).
 func (s *scanner) number() (string, bool) {
+	b, ok := s.numberBytes()
+	return string(b), ok
+}
+
+// numberBytes scans a JSON number and returns its literal, which aliases the input.
+func (s *scanner) numberBytes() ([]byte, bool) {
 	s.ws()
 	start := s.i
 	if s.i < len(s.b) && s.b[s.i] == '-' {
@@ -238,12 +269,12 @@ func (s *scanner) number() (string, bool) {
 	case s.i < len(s.b) && s.b[s.i] >= '1' && s.b[s.i] <= '9':
 		s.digits()
 	default:
-		return "", false
+		return nil, false
 	}
 	if s.i < len(s.b) && s.b[s.i] == '.' {
 		s.i++
 		if !s.digits() {
-			return "", false
+			return nil, false
 		}
 	}
 	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
@@ -252,10 +283,10 @@ func (s *scanner) number() (string, bool) {
 			s.i++
 		}
 		if !s.digits() {
-			return "", false
+			return nil, false
 		}
 	}
-	return string(s.b[start:s.i]), true
+	return s.b[start:s.i], true
 }
 
 func (s *scanner) digits() bool {
@@ -421,8 +452,11 @@ func (s *scanner) factValue(list bool) (any, bool) {
 	case c == 't' || c == 'f':
 		return s.boolean()
 	case c == '-' || c >= '0' && c <= '9':
-		lit, ok := s.number()
-		return json.Number(lit), ok
+		lit, ok := s.numberBytes()
+		if !ok {
+			return nil, false
+		}
+		return s.in.number(lit), true
 	case c == '[' && list:
 		s.i++
 		items := []any{}

@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/securecodehq/server-audit/pkg/catalog"
 	"github.com/securecodehq/server-audit/pkg/report"
@@ -52,6 +52,10 @@ type Options struct {
 	// DBConns is the raw phase's pool size (default 20, the API's default --db-max-conns),
 	// so both paths reach PostgreSQL with the same concurrency.
 	DBConns int
+	// Rounds splits each measured phase into this many blocks run in ABBA order (raw, API,
+	// API, raw, …), so that the database growing during the run (bigger tables and indexes,
+	// checkpoints) weighs on both paths alike (default 2).
+	Rounds int
 	// SkipRaw and SkipAPI leave out a phase.
 	SkipRaw, SkipAPI bool
 	// Log receives progress lines.
@@ -104,6 +108,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.DBConns <= 0 {
 		opts.DBConns = 20
 	}
+	if opts.Rounds <= 0 {
+		opts.Rounds = 2
+	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
@@ -136,15 +143,17 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep := &Report{Clients: opts.Clients, Results: len(tmpl.Results), BodyBytes: len(plain), GzipBytes: len(gz)}
 	run := time.Now().UTC().Format("20060102T150405")
 
+	var raw, api func(n int) (*sample, error)
 	if !opts.SkipRaw {
-		fmt.Fprintf(opts.Log, "raw pgx path: %d audits, %d clients\n", opts.Audits, opts.Clients)
 		principals, err := makeClients(ctx, st, "loadgen-raw+"+run+"@example.invalid", opts.Clients, 1)
 		if err != nil {
 			return nil, err
 		}
-		if rep.Raw, err = runRaw(ctx, pool, st, cat, tmpl, plain, principals, opts.Audits); err != nil {
+		rc, err := jobs.NewClient(pool, st, cat, slog.New(slog.DiscardHandler), jobs.Options{})
+		if err != nil {
 			return nil, err
 		}
+		raw = func(n int) (*sample, error) { return runRaw(ctx, pool, rc, tmpl, plain, principals, n) }
 	}
 	if !opts.SkipAPI {
 		principals, err := makeClients(ctx, st, "loadgen-api+"+run+"@example.invalid", opts.Clients, 2)
@@ -164,16 +173,49 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 				DisableCompression:  true,
 			},
 		}
-		if opts.Warmup > 0 {
-			fmt.Fprintf(opts.Log, "API warm-up: %d audits\n", opts.Warmup)
-			if _, err := runAPI(ctx, client, opts.URL, principals, bodies[:opts.Warmup]); err != nil {
+		api = func(n int) (*sample, error) {
+			s, err := runAPI(ctx, client, opts.URL, principals, bodies[:n])
+			bodies = bodies[n:]
+			return s, err
+		}
+	}
+	// Warm-up: connections, caches and the first pages of the tables, for both paths.
+	for _, phase := range []func(int) (*sample, error){raw, api} {
+		if phase != nil && opts.Warmup > 0 {
+			fmt.Fprintf(opts.Log, "warm-up: %d audits\n", opts.Warmup)
+			if _, err := phase(opts.Warmup); err != nil {
 				return nil, err
 			}
 		}
-		fmt.Fprintf(opts.Log, "API: %d audits, %d clients\n", opts.Audits, opts.Clients)
-		if rep.API, err = runAPI(ctx, client, opts.URL, principals, bodies[opts.Warmup:]); err != nil {
-			return nil, err
+	}
+	var rawTotal, apiTotal sample
+	blocks := splitEven(opts.Audits, opts.Rounds)
+	for r, n := range blocks {
+		order := []string{"raw", "api"}
+		if r%2 == 1 {
+			order = []string{"api", "raw"}
 		}
+		for _, name := range order {
+			phase, total := raw, &rawTotal
+			if name == "api" {
+				phase, total = api, &apiTotal
+			}
+			if phase == nil {
+				continue
+			}
+			fmt.Fprintf(opts.Log, "round %d/%d, %s: %d audits, %d clients\n", r+1, len(blocks), name, n, opts.Clients)
+			s, err := phase(n)
+			if err != nil {
+				return nil, err
+			}
+			total.add(s)
+		}
+	}
+	if raw != nil {
+		rep.Raw = rawTotal.summarize("raw")
+	}
+	if api != nil {
+		rep.API = apiTotal.summarize("api")
 	}
 	return rep, nil
 }
@@ -235,7 +277,7 @@ func makeBodies(templateID string, plain []byte, n int) ([][]byte, error) {
 }
 
 // runAPI posts bodies with the clients, each client sending its share sequentially.
-func runAPI(ctx context.Context, hc *http.Client, baseURL string, clients []client, bodies [][]byte) (*Phase, error) {
+func runAPI(ctx context.Context, hc *http.Client, baseURL string, clients []client, bodies [][]byte) (*sample, error) {
 	url := strings.TrimSuffix(baseURL, "/") + "/v1/audits"
 	var next atomic.Int64
 	lat := make([]time.Duration, len(bodies))
@@ -271,7 +313,7 @@ func runAPI(ctx context.Context, hc *http.Client, baseURL string, clients []clie
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return summarize("api", lat, time.Since(start), errs), nil
+	return &sample{lat: lat, elapsed: time.Since(start), errs: errs}, nil
 }
 
 func post(ctx context.Context, hc *http.Client, url string, c client, body []byte) (int, error) {
@@ -294,11 +336,7 @@ func post(ctx context.Context, hc *http.Client, url string, c client, body []byt
 
 // runRaw stores n audits with the exact statements the ingest transaction runs, without
 // HTTP, decoding or authentication.
-func runRaw(ctx context.Context, pool *pgxpool.Pool, st *store.Store, cat *catalog.Catalog, tmpl *report.Payload, plain []byte, clients []client, n int) (*Phase, error) {
-	rc, err := jobs.NewClient(pool, st, cat, slog.New(slog.DiscardHandler), jobs.Options{})
-	if err != nil {
-		return nil, err
-	}
+func runRaw(ctx context.Context, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], tmpl *report.Payload, plain []byte, clients []client, n int) (*sample, error) {
 	hash := sha256.Sum256(plain)
 	var next atomic.Int64
 	lat := make([]time.Duration, n)
@@ -351,26 +389,61 @@ func runRaw(ctx context.Context, pool *pgxpool.Pool, st *store.Store, cat *catal
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return summarize("raw", lat, time.Since(start), errs), nil
+	return &sample{lat: lat, elapsed: time.Since(start), errs: errs}, nil
 }
 
-func summarize(name string, lat []time.Duration, elapsed time.Duration, errs map[string]int) *Phase {
-	sorted := slices.Clone(lat)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+// sample is what one block of a phase measured.
+type sample struct {
+	lat     []time.Duration
+	elapsed time.Duration
+	errs    map[string]int
+}
+
+// add appends another block's measurements.
+func (s *sample) add(o *sample) {
+	s.lat = append(s.lat, o.lat...)
+	s.elapsed += o.elapsed
+	if s.errs == nil {
+		s.errs = map[string]int{}
+	}
+	for k, v := range o.errs {
+		s.errs[k] += v
+	}
+}
+
+// summarize turns the blocks of a phase into its throughput and latency percentiles.
+func (s *sample) summarize(name string) *Phase {
+	sorted := slices.Clone(s.lat)
+	slices.Sort(sorted)
 	pct := func(p float64) time.Duration {
 		if len(sorted) == 0 {
 			return 0
 		}
 		return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 	}
-	return &Phase{
-		Name: name, Audits: len(lat), Errors: errs, Elapsed: elapsed,
-		PerSec: float64(len(lat)) / elapsed.Seconds(),
-		P50:    pct(0.50), P99: pct(0.99), Max: sorted[len(sorted)-1],
+	ph := &Phase{Name: name, Audits: len(s.lat), Errors: s.errs, Elapsed: s.elapsed, P50: pct(0.50), P99: pct(0.99)}
+	if len(sorted) > 0 {
+		ph.Max = sorted[len(sorted)-1]
 	}
+	if s.elapsed > 0 {
+		ph.PerSec = float64(len(s.lat)) / s.elapsed.Seconds()
+	}
+	return ph
 }
 
-// Print writes the report as text.
+// splitEven splits n into k parts that differ by at most one.
+func splitEven(n, k int) []int {
+	k = max(1, min(k, n))
+	out := make([]int, k)
+	for i := range out {
+		out[i] = n / k
+		if i < n%k {
+			out[i]++
+		}
+	}
+	return out
+}
+
 func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "clients %d, %d results per audit, payload %d bytes (%d gzip)\n", r.Clients, r.Results, r.BodyBytes, r.GzipBytes)
 	for _, p := range []*Phase{r.Raw, r.API} {

@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/securecodehq/server-audit/server/internal/cli"
 	"github.com/securecodehq/server-audit/server/internal/config"
@@ -51,7 +54,7 @@ func TestSmallRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := loadgen.Run(ctx, loadgen.Options{
-		URL: "http://" + addr.String(), DatabaseURL: dbURL, Clients: 4, Audits: 40, Warmup: 4, DBConns: 4,
+		URL: "http://" + addr.String(), DatabaseURL: dbURL, Clients: 4, Audits: 40, Warmup: 4, DBConns: 4, Rounds: 3,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +65,19 @@ func TestSmallRun(t *testing.T) {
 	if rep.API.Audits != 40 || rep.Raw.Audits != 40 || rep.Results < 100 || rep.Ratio() <= 0 {
 		t.Fatalf("report %+v", rep)
 	}
+	// Both warm-ups and both measured phases stored every audit once.
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audits, jobRows int
+	if err := conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM audits), (SELECT count(*) FROM river_job)").Scan(&audits, &jobRows); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	if audits != 2*(4+40) || jobRows != audits {
+		t.Fatalf("%d audits and %d jobs stored, want %d each", audits, jobRows, 2*(4+40))
+	}
 	var out bytes.Buffer
 	rep.Print(&out)
 	if !strings.Contains(out.String(), "audits/s") || !strings.Contains(out.String(), "raw pgx") {
@@ -70,5 +86,22 @@ func TestSmallRun(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSplitEven(t *testing.T) {
+	for _, tc := range []struct {
+		n, k int
+		want []int
+	}{
+		{10, 3, []int{4, 3, 3}},
+		{20000, 2, []int{10000, 10000}},
+		{2, 5, []int{1, 1}},
+		{7, 0, []int{7}},
+	} {
+		got := loadgen.SplitEven(tc.n, tc.k)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("SplitEven(%d, %d) = %v, want %v", tc.n, tc.k, got, tc.want)
+		}
 	}
 }
