@@ -1,6 +1,6 @@
 // Package testenv decides whether integration tests run. They run when their tools are
 // present; SERVER_AUDIT_INTEGRATION=required (set by CI) turns a missing prerequisite into a
-// failure instead of a skip.
+// failure instead of a skip. It also holds small helpers that tests of several packages share.
 package testenv
 
 import (

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
+	"github.com/securecodehq/server-audit/internal/testenv"
 	"github.com/securecodehq/server-audit/pkg/catalog"
 	"github.com/securecodehq/server-audit/pkg/report"
 	"github.com/securecodehq/server-audit/server/internal/api"
@@ -39,24 +39,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	pg.Close()
 	os.Exit(code)
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 type harnessOptions struct {
@@ -79,7 +61,7 @@ type harness struct {
 	cat   *catalog.Catalog
 	river *river.Client[pgx.Tx]
 	srv   *httptest.Server
-	logs  *syncBuffer
+	logs  *testenv.SyncBuffer
 	reg   *prometheus.Registry
 }
 
@@ -90,7 +72,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st := store.New(pool)
 	rc, err := jobs.NewClient(pool, st, cat, logger, jobs.Options{

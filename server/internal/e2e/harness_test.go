@@ -34,6 +34,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/securecodehq/server-audit/internal/testenv"
 	"github.com/securecodehq/server-audit/pkg/report"
 	"github.com/securecodehq/server-audit/server/internal/pgtest"
 )
@@ -161,25 +162,7 @@ type api struct {
 	addr   string
 	cmd    *exec.Cmd
 	done   chan struct{}
-	logBuf *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logBuf *testenv.SyncBuffer
 }
 
 // startAPI serves the API over TLS on a free loopback port (addr "" picks one) with the
@@ -189,7 +172,7 @@ func startAPI(t *testing.T, dbURL string, p *pki, addr string) *api {
 	if addr == "" {
 		addr = freeAddr(t)
 	}
-	a := &api{t: t, dbURL: dbURL, pki: p, addr: addr, done: make(chan struct{}), logBuf: &syncBuffer{}}
+	a := &api{t: t, dbURL: dbURL, pki: p, addr: addr, done: make(chan struct{}), logBuf: &testenv.SyncBuffer{}}
 	a.cmd = exec.Command(apiBin, "serve", "--listen", addr, "--tls-cert", p.certFile, "--tls-key", p.keyFile,
 		"--token-rate", "0", "--ip-rate", "0", "--workers", "2", "--shutdown-timeout", "5s")
 	a.cmd.Env = []string{"DATABASE_URL=" + dbURL, "PATH=/usr/bin:/bin"}

@@ -279,8 +279,25 @@ func makeBodies(templateID string, plain []byte, n int) ([][]byte, error) {
 // runAPI posts bodies with the clients, each client sending its share sequentially.
 func runAPI(ctx context.Context, hc *http.Client, baseURL string, clients []client, bodies [][]byte) (*sample, error) {
 	url := strings.TrimSuffix(baseURL, "/") + "/v1/audits"
+	return drive(ctx, clients, len(bodies), func(c client, i int) (time.Duration, error) {
+		t0 := time.Now()
+		status, err := post(ctx, hc, url, c, bodies[i])
+		took := time.Since(t0)
+		if err != nil {
+			return took, fmt.Errorf("transport: %w", err)
+		}
+		if status != http.StatusAccepted {
+			return took, fmt.Errorf("%d", status)
+		}
+		return took, nil
+	})
+}
+
+// drive runs n operations with one goroutine per client, each taking the next index until
+// none is left, and collects each operation's latency and the errors by message.
+func drive(ctx context.Context, clients []client, n int, op func(c client, i int) (time.Duration, error)) (*sample, error) {
 	var next atomic.Int64
-	lat := make([]time.Duration, len(bodies))
+	lat := make([]time.Duration, n)
 	var mu sync.Mutex
 	errs := map[string]int{}
 	start := time.Now()
@@ -291,19 +308,14 @@ func runAPI(ctx context.Context, hc *http.Client, baseURL string, clients []clie
 			defer wg.Done()
 			for ctx.Err() == nil {
 				i := int(next.Add(1)) - 1
-				if i >= len(bodies) {
+				if i >= n {
 					return
 				}
-				t0 := time.Now()
-				status, err := post(ctx, hc, url, c, bodies[i])
-				lat[i] = time.Since(t0)
-				if err != nil || status != http.StatusAccepted {
-					key := fmt.Sprint(status)
-					if err != nil {
-						key = "transport: " + err.Error()
-					}
+				took, err := op(c, i)
+				lat[i] = took
+				if err != nil {
 					mu.Lock()
-					errs[key]++
+					errs[err.Error()]++
 					mu.Unlock()
 				}
 			}
@@ -338,58 +350,33 @@ func post(ctx context.Context, hc *http.Client, url string, c client, body []byt
 // HTTP, decoding or authentication.
 func runRaw(ctx context.Context, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], tmpl *report.Payload, plain []byte, clients []client, n int) (*sample, error) {
 	hash := sha256.Sum256(plain)
-	var next atomic.Int64
-	lat := make([]time.Duration, n)
-	var mu sync.Mutex
-	errs := map[string]int{}
-	start := time.Now()
-	var wg sync.WaitGroup
-	for _, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				p := *tmpl
-				id, err := report.NewAuditID(time.Now())
-				if err == nil {
-					p.AuditID = id
-					t0 := time.Now()
-					err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-						ok, err := store.InsertAudit(ctx, tx, &store.NewAudit{
-							AccountID: c.principal.AccountID, TokenID: c.principal.TokenID,
-							ServerIP: c.ip, Payload: &p, BodySHA256: hash,
-						})
-						if err != nil {
-							return err
-						}
-						if !ok {
-							return errors.New("duplicate audit id")
-						}
-						if _, err := store.CopyResults(ctx, tx, &p); err != nil {
-							return err
-						}
-						_, err = rc.InsertTx(ctx, tx, jobs.GenerateReportArgs{AuditID: p.AuditID}, nil)
-						return err
-					})
-					lat[i] = time.Since(t0)
-				}
-				if err != nil {
-					mu.Lock()
-					errs[err.Error()]++
-					mu.Unlock()
-				}
+	return drive(ctx, clients, n, func(c client, _ int) (time.Duration, error) {
+		p := *tmpl
+		id, err := report.NewAuditID(time.Now())
+		if err != nil {
+			return 0, err
+		}
+		p.AuditID = id
+		t0 := time.Now()
+		err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			ok, err := store.InsertAudit(ctx, tx, &store.NewAudit{
+				AccountID: c.principal.AccountID, TokenID: c.principal.TokenID,
+				ServerIP: c.ip, Payload: &p, BodySHA256: hash,
+			})
+			if err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return &sample{lat: lat, elapsed: time.Since(start), errs: errs}, nil
+			if !ok {
+				return errors.New("duplicate audit id")
+			}
+			if _, err := store.CopyResults(ctx, tx, &p); err != nil {
+				return err
+			}
+			_, err = rc.InsertTx(ctx, tx, jobs.GenerateReportArgs{AuditID: p.AuditID}, nil)
+			return err
+		})
+		return time.Since(t0), err
+	})
 }
 
 // sample is what one block of a phase measured.
