@@ -33,8 +33,11 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/securecodehq/server-audit/pkg/textsafe"
 )
 
 // DefaultEndpoint is the product's API.
@@ -265,6 +268,7 @@ type Error struct {
 	Err error
 }
 
+// Error describes the failure in one line.
 func (e *Error) Error() string {
 	var b strings.Builder
 	switch {
@@ -285,6 +289,7 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying transport error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
 // problem is the part of an RFC 9457 answer the agent shows.
@@ -356,6 +361,7 @@ func (c *Client) Send(ctx context.Context, auditID string, payload []byte) (*Acc
 			// Stored all the same: the server only answers 2xx once the audit is committed.
 			a = Accepted{AuditID: auditID}
 		}
+		a.ReportURL = sanitize(a.ReportURL)
 		a.Duplicate = strings.EqualFold(resp.Header.Get("Idempotent-Replayed"), "true")
 		a.Attempts = attempts
 		return &a, nil
@@ -369,7 +375,7 @@ func answerError(resp *http.Response, body []byte, attempts int) *Error {
 	var p problem
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") && json.Unmarshal(body, &p) == nil {
 		if i := strings.LastIndexByte(p.Type, '#'); i >= 0 {
-			e.Code = p.Type[i+1:]
+			e.Code = sanitize(p.Type[i+1:])
 		}
 		e.Detail = sanitize(p.Detail)
 		if e.Detail == "" {
@@ -385,18 +391,26 @@ func answerError(resp *http.Response, body []byte, attempts int) *Error {
 	return e
 }
 
-// sanitize keeps a server-provided message to one printable line of bounded length.
+// sanitize keeps a server-provided message to one printable line of bounded length: line
+// breaks and tabs become spaces, other control characters (C0, DEL, C1) visible escapes, so a
+// hostile endpoint cannot drive the terminal, and the text is cut at 300 bytes on a
+// character boundary.
 func sanitize(s string) string {
 	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
+		if r == '\n' || r == '\r' || r == '\t' {
 			return ' '
 		}
 		return r
 	}, s)
+	s = strings.TrimSpace(textsafe.Escape(s, textsafe.Control))
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		cut := 300
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
-	return strings.TrimSpace(s)
+	return s
 }
 
 // transportError describes a failure without an HTTP answer.

@@ -280,3 +280,26 @@ func TestTLSConfig(t *testing.T) {
 		t.Error("a missing CA file was accepted")
 	}
 }
+
+func TestServerTextIsEscaped(t *testing.T) {
+	srv, ca := tlsServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprint(w, `{"type":"https://x/#invalid_payload\u001b]0;pwned\u0007","status":422,"detail":"bad\u001b[2J\r\nfake: line\u009b"}`)
+	}))
+	c := newTestClient(t, srv.URL, ca, slog.New(slog.DiscardHandler))
+	_, err := c.Send(context.Background(), "0192a0b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b", []byte(`{}`))
+	if err == nil {
+		t.Fatal("a 422 was accepted")
+	}
+	msg := err.Error()
+	for _, c := range msg {
+		if c < 0x20 || c == 0x7f || c >= 0x80 && c <= 0x9f {
+			t.Fatalf("control character %q reaches the terminal: %q", c, msg)
+		}
+	}
+	if !strings.Contains(msg, `\x1b[2J`) || !strings.Contains(msg, `\x1b]0;pwned`) || !strings.Contains(msg, "422") {
+		t.Errorf("message %q", msg)
+	}
+}
