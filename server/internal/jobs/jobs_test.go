@@ -244,19 +244,10 @@ func TestRetryPolicyIsBounded(t *testing.T) {
 	}
 }
 
-// requireReportgen skips while reportgen.Build is the scaffold stub.
-func requireReportgen(t *testing.T, cat *catalog.Catalog) {
-	t.Helper()
-	if _, err := reportgen.Build(reportgen.Input{AuditID: "probe"}, cat); err != nil && strings.Contains(err.Error(), "not implemented") {
-		t.Skip("reportgen.Build is not implemented yet: " + err.Error())
-	}
-}
-
 // TestReportShowsFixedAndNewFailures runs the real report builder over two audits of one
 // server and checks what changed.
 func TestReportShowsFixedAndNewFailures(t *testing.T) {
 	f := newFixture(t)
-	requireReportgen(t, f.cat)
 	ids := f.cat.IDs()
 	fixed, stays, added := ids[0], ids[1], ids[2]
 	f.ingest(t, "192.0.2.1", fixed, stays)
