@@ -87,12 +87,7 @@ var compareCases = []struct {
 
 func TestCompare(t *testing.T) {
 	for _, c := range compareCases {
-		if got := Compare(c.a, c.b); got != c.want {
-			t.Errorf("Compare(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
-		}
-		if got := Compare(c.b, c.a); got != -c.want {
-			t.Errorf("Compare(%q, %q) = %d, want %d (reversed)", c.b, c.a, got, -c.want)
-		}
+		ordertest.CheckPair(t, Compare, c.a, c.b, c.want)
 	}
 }
 

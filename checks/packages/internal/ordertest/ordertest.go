@@ -40,3 +40,14 @@ func CheckPreorder(t testing.TB, pool []string, cmp func(a, b string) int) {
 		}
 	}
 }
+
+// CheckPair asserts that cmp(a, b) is want and cmp(b, a) is -want.
+func CheckPair(t testing.TB, cmp func(a, b string) int, a, b string, want int) {
+	t.Helper()
+	if got := cmp(a, b); got != want {
+		t.Errorf("Compare(%q, %q) = %d, want %d", a, b, got, want)
+	}
+	if got := cmp(b, a); got != -want {
+		t.Errorf("Compare(%q, %q) = %d, want %d (reversed)", b, a, got, -want)
+	}
+}
