@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"testing"
@@ -189,10 +190,16 @@ func TestTokenCache(t *testing.T) {
 func TestUnreachableDatabaseIsRetryable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	// Nothing listens on port 1 of loopback: a real connect error from pgx.
-	_, err := pgconn.Connect(ctx, "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2")
+	// A loopback port that was just free and is closed again: a real connect error from pgx.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = pgconn.Connect(ctx, "postgres://postgres@"+addr+"/postgres?sslmode=disable&connect_timeout=2")
 	if err == nil {
-		t.Skip("something listens on 127.0.0.1:1")
+		t.Fatalf("connected to %s, which nothing should listen on", addr)
 	}
 	p := toProblem(fmt.Errorf("ingest: %w", err))
 	if p.code != CodeUnavailable || p.Status != 503 || p.retryAfter <= 0 {
