@@ -23,6 +23,8 @@ import (
 	"github.com/securecodehq/server-audit/pkg/catalog"
 	"github.com/securecodehq/server-audit/pkg/format"
 	"github.com/securecodehq/server-audit/pkg/report"
+
+	"github.com/securecodehq/server-audit/agent/internal/atomicfile"
 )
 
 // objectKeyName is the file under the state directory holding the per-host secret that
@@ -187,7 +189,7 @@ func runAudit(ctx context.Context, streams Streams, opts *runOptions, failOnSet,
 		}
 	}
 	if opts.payloadFile != "" {
-		if err := writeFileAtomic(opts.payloadFile, payload, 0o600); err != nil {
+		if err := atomicfile.Write(opts.payloadFile, payload, 0o600); err != nil {
 			return &exitError{code: ExitUsage, err: err}
 		}
 	}
@@ -252,7 +254,7 @@ func writeReport(streams Streams, rep *report.Report, cat *catalog.Catalog, opts
 		_, err := streams.Out.Write(buf.Bytes())
 		return err
 	}
-	if err := writeFileAtomic(opts.outputFile, buf.Bytes(), 0o600); err != nil {
+	if err := atomicfile.Write(opts.outputFile, buf.Bytes(), 0o600); err != nil {
 		return err
 	}
 	fmt.Fprintf(streams.Err, "server-audit: %s report written to %s (score %s)\n", opts.output, opts.outputFile, scoreText(rep))
@@ -296,32 +298,6 @@ func readObjectKey(stateDir string) ([]byte, error) {
 		return nil, fmt.Errorf("read object key: %w", err)
 	}
 	return key, nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames it into place,
-// so a reader never sees a half-written report.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 func isatty(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -22,6 +22,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/securecodehq/server-audit/agent/internal/atomicfile"
 )
 
 // Method is how the run is scheduled.
@@ -380,24 +382,8 @@ func writeIfChanged(o *Options, p string, content []byte, mode fs.FileMode, res 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", p, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(full)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	if err := os.Rename(tmp.Name(), full); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
+	if err := atomicfile.Write(full, content, mode); err != nil {
+		return err
 	}
 	res.Changes = append(res.Changes, Change{Path: p, Action: action})
 	return nil

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/securecodehq/server-audit/agent/internal/atomicfile"
 )
 
 // DefaultStateDir is the agent's state directory: the spool and the object key live in it.
@@ -100,27 +102,7 @@ func (s *Spool) Add(auditID string, payload []byte) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(s.dir, auditID+".json")
-	tmp, err := os.CreateTemp(s.dir, ".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("spool %s: %w", auditID, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("spool %s: %w", auditID, err)
-	}
-	if _, err := tmp.Write(payload); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("spool %s: %w", auditID, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("spool %s: %w", auditID, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("spool %s: %w", auditID, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, payload, 0o600); err != nil {
 		return "", fmt.Errorf("spool %s: %w", auditID, err)
 	}
 	if _, err := s.Prune(); err != nil {
@@ -164,7 +146,7 @@ func (s *Spool) List() ([]Entry, error) {
 		if err != nil {
 			continue
 		}
-		if strings.HasPrefix(name, ".tmp-") {
+		if atomicfile.IsTemp(name) {
 			if s.now().Sub(info.ModTime()) > staleTemp {
 				_ = os.Remove(filepath.Join(s.dir, name))
 			}

@@ -130,11 +130,11 @@ func TestSpoolListIgnoresStrangersAndCleansTemp(t *testing.T) {
 	sp := OpenSpool(dir, SpoolOptions{})
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o600)
 	os.WriteFile(filepath.Join(dir, "not-a-uuid.json"), []byte("x"), 0o600)
-	stale := filepath.Join(dir, ".tmp-123")
+	stale := filepath.Join(dir, ".0192a0b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b.json.tmp-123")
 	os.WriteFile(stale, []byte("x"), 0o600)
 	past := time.Now().Add(-2 * time.Hour)
 	os.Chtimes(stale, past, past)
-	fresh := filepath.Join(dir, ".tmp-456")
+	fresh := filepath.Join(dir, ".0192a0b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b.json.tmp-456")
 	os.WriteFile(fresh, []byte("x"), 0o600)
 	entries, err := sp.List()
 	if err != nil || len(entries) != 0 {
