@@ -106,20 +106,7 @@ func mdCode(s string) string {
 	if s == "" {
 		return ""
 	}
-	longest, run := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
+	return textsafe.CodeSpan(s)
 }
 
 // mdID formats a check ID for a heading or a cell.

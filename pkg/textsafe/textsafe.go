@@ -66,3 +66,23 @@ func ClosingFence(s string, n int) int {
 	}
 	return -1
 }
+
+// CodeSpan returns s as a Markdown code span: fenced with one backtick more than the longest
+// run of backticks inside it, and padded with a space on each side when s starts or ends with
+// a backtick, or starts and ends with a space (CommonMark strips one such pair).
+func CodeSpan(s string) string {
+	longest, run := 0, 0
+	for _, c := range s {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}

@@ -62,3 +62,19 @@ func TestClosingFence(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeSpan(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":    "`plain`",
+		"a`b":      "``a`b``",
+		"a``b`":    "``` a``b` ```",
+		"`x":       "`` `x ``",
+		" padded ": "`  padded  `",
+		" left":    "` left`",
+		"":         "``",
+	} {
+		if got := CodeSpan(in); got != want {
+			t.Errorf("CodeSpan(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/securecodehq/server-audit/pkg/textsafe"
 )
 
 // mdSpecial lists the characters that are markup in GitHub-flavoured Markdown inline text.
@@ -85,23 +87,10 @@ func isAlnum(c rune) bool { return unicode.IsLetter(c) || unicode.IsDigit(c) }
 // mdCodeSpan formats catalog code as a code span, with a fence longer than any run of
 // backticks inside it. In a table cell, pipes are escaped as GFM requires.
 func mdCodeSpan(s string, cell bool) string {
-	longest, run := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
 	if cell {
 		s = strings.ReplaceAll(s, "|", `\|`)
 	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
+	return textsafe.CodeSpan(s)
 }
 
 // mdSegs formats a line of segments; cell is true inside a table cell.
